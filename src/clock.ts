@@ -1,0 +1,7 @@
+/** Time source. Injected so tests (and the cross-process suites) can move time without waiting. */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };

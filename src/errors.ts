@@ -1,0 +1,146 @@
+/**
+ * Typed errors. Every error carries a stable `code` (for programs) and a message that says what
+ * to do next (for people). Messages never contain tokens or secrets.
+ */
+
+export type McpOAuthErrorCode =
+  | 'NEEDS_REAUTH'
+  | 'TRANSIENT'
+  | 'CONFIG'
+  | 'CORRUPT_CREDENTIAL'
+  | 'NEWER_SCHEMA'
+  | 'INSECURE_HOME'
+  | 'STORE'
+  | 'BINDING_MISMATCH'
+  | 'LOGIN_FAILED'
+  | 'LOCK_TIMEOUT'
+  | 'CLOSED';
+
+export class McpOAuthError extends Error {
+  readonly code: McpOAuthErrorCode;
+  constructor(code: McpOAuthErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** The server needs a new interactive login; `command` is the exact command to run. */
+export class NeedsReauthError extends McpOAuthError {
+  readonly server: string;
+  readonly command: string;
+  readonly reason: string;
+  constructor(server: string, command: string, reason: string, options?: { cause?: unknown }) {
+    super('NEEDS_REAUTH', `MCP server '${server}' needs a new login (${reason}). Run: ${command}`, options);
+    this.server = server;
+    this.command = command;
+    this.reason = reason;
+  }
+}
+
+/** A network error, timeout or 5xx: nothing was lost; retry after `retryAfterMs`. */
+export class TransientAuthError extends McpOAuthError {
+  readonly server: string;
+  readonly retryAfterMs: number;
+  constructor(server: string, detail: string, retryAfterMs: number, options?: { cause?: unknown }) {
+    super(
+      'TRANSIENT',
+      `MCP server '${server}': the authorization server could not be reached (${detail}). The stored credential is kept; retry in ${Math.ceil(retryAfterMs / 1000)} s.`,
+      options,
+    );
+    this.server = server;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Bad configuration or bad arguments: `file`, `server` and `key` say where. */
+export class ConfigError extends McpOAuthError {
+  readonly file: string | undefined;
+  readonly server: string | undefined;
+  readonly key: string | undefined;
+  constructor(message: string, where: { file?: string; server?: string; key?: string } = {}) {
+    super('CONFIG', message);
+    this.file = where.file;
+    this.server = where.server;
+    this.key = where.key;
+  }
+}
+
+/** A credential record could not be read; it was moved aside to `quarantinedTo`, never deleted. */
+export class CorruptCredentialError extends McpOAuthError {
+  readonly server: string;
+  readonly quarantinedTo: string | undefined;
+  constructor(server: string, detail: string, quarantinedTo: string | undefined, options?: { cause?: unknown }) {
+    super(
+      'CORRUPT_CREDENTIAL',
+      `The stored credential for MCP server '${server}' is unreadable (${detail}).${quarantinedTo ? ` It was kept at ${quarantinedTo}.` : ''} Log in again to replace it.`,
+      options,
+    );
+    this.server = server;
+    this.quarantinedTo = quarantinedTo;
+  }
+}
+
+/** The record was written by a newer build; this build never overwrites it. */
+export class NewerSchemaError extends McpOAuthError {
+  readonly server: string;
+  readonly found: number;
+  readonly supported: number;
+  constructor(server: string, found: number, supported: number) {
+    super(
+      'NEWER_SCHEMA',
+      `The stored credential for MCP server '${server}' has schemaVersion ${found}, newer than this build supports (${supported}). Upgrade mcp-oauth-manager; the record was left untouched.`,
+    );
+    this.server = server;
+    this.found = found;
+    this.supported = supported;
+  }
+}
+
+/** The home folder is writable by group or others, or otherwise unsafe. */
+export class InsecureHomeError extends McpOAuthError {
+  readonly path: string;
+  constructor(path: string, detail: string) {
+    super('INSECURE_HOME', `Refusing to use ${path}: ${detail}. Fix it with: chmod 700 ${path}`);
+    this.path = path;
+  }
+}
+
+/** Storage I/O failed (disk full, permissions, ...). */
+export class StoreError extends McpOAuthError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('STORE', message, options);
+  }
+}
+
+/** A cross-process lock could not be taken within its bounded wait. */
+export class LockTimeoutError extends McpOAuthError {
+  constructor(what: string, waitedMs: number, options?: { cause?: unknown }) {
+    super('LOCK_TIMEOUT', `Timed out after ${waitedMs} ms waiting for the lock on ${what}; another process holds it. Retry.`, options);
+  }
+}
+
+/** A stored credential is bound to a different server URL, resource or issuer; it is never sent. */
+export class BindingMismatchError extends McpOAuthError {
+  readonly server: string;
+  constructor(server: string, detail: string) {
+    super('BINDING_MISMATCH', `The stored credential for MCP server '${server}' belongs to ${detail}; it will not be sent. Log in again.`);
+    this.server = server;
+  }
+}
+
+/** An interactive login did not complete; the previous credential is unchanged. */
+export class LoginError extends McpOAuthError {
+  readonly server: string;
+  constructor(server: string, detail: string, options?: { cause?: unknown }) {
+    super('LOGIN_FAILED', `Login to MCP server '${server}' failed: ${detail}. The previous credential, if any, is unchanged.`, options);
+    this.server = server;
+  }
+}
+
+/** The manager was closed. */
+export class ManagerClosedError extends McpOAuthError {
+  constructor() {
+    super('CLOSED', 'The OAuthManager was closed; create a new one.');
+  }
+}

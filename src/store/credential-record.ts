@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+/** The schema version this build writes. A record with a higher version is never overwritten. */
+export const CREDENTIAL_SCHEMA_VERSION = 1;
+
+/** How the OAuth client identity was obtained. */
+export type ClientKind = 'preregistered' | 'cimd' | 'dcr';
+
+const tokensSchema = z.object({
+  accessToken: z.string().min(1),
+  tokenType: z.string().default('Bearer'),
+  refreshToken: z.string().min(1).optional(),
+  /** Granted scope (space-delimited), as last reported by the authorization server. */
+  scope: z.string().optional(),
+  /** Absolute expiry, epoch ms; null when the server gave no `expires_in`. */
+  expiresAt: z.number().int().nullable(),
+  /** When this access token was obtained, epoch ms (to bound the refresh skew to half the lifetime). */
+  obtainedAt: z.number().int(),
+});
+
+const clientSchema = z.object({
+  kind: z.enum(['preregistered', 'cimd', 'dcr']),
+  /** The client information as the SDK uses it (RFC 7591 response or configured values). */
+  information: z.looseObject({ client_id: z.string().min(1) }),
+  /** The redirect URI registered for this client (a DCR client keeps its port). */
+  redirectUri: z.string().optional(),
+});
+
+const discoverySchema = z.object({
+  authorizationServerUrl: z.string(),
+  resourceMetadataUrl: z.string().optional(),
+  resourceMetadata: z.looseObject({}).optional(),
+  authorizationServerMetadata: z.looseObject({}).optional(),
+});
+
+export const credentialRecordSchema = z.object({
+  schemaVersion: z.literal(CREDENTIAL_SCHEMA_VERSION),
+  /** Never repeats: a new id at every login. Compare-and-set keys on (recordId, generation). */
+  recordId: z.string().min(1),
+  /** Incremented on every write of this record. */
+  generation: z.number().int().nonnegative(),
+  server: z.string(),
+  account: z.string().optional(),
+  /** A token is never sent to a server whose URL, resource or issuer differs from this. */
+  binding: z.object({
+    serverUrl: z.string(),
+    resource: z.string().optional(),
+    issuer: z.string().optional(),
+    clientId: z.string().optional(),
+  }),
+  client: clientSchema.optional(),
+  tokens: tokensSchema.optional(),
+  discovery: discoverySchema.optional(),
+  state: z.enum(['valid', 'needs_reauth']),
+  /** Why the record needs a new login (no secrets). */
+  reauthReason: z.string().optional(),
+  updatedAt: z.number().int(),
+});
+
+export type CredentialRecord = z.infer<typeof credentialRecordSchema>;
+export type StoredTokens = z.infer<typeof tokensSchema>;
+export type StoredClient = z.infer<typeof clientSchema>;
+export type StoredDiscovery = z.infer<typeof discoverySchema>;
+
+/** The identity of one version of a record: what compare-and-set compares. */
+export interface RecordVersion {
+  recordId: string;
+  generation: number;
+}
+
+export function versionOf(record: CredentialRecord): RecordVersion {
+  return { recordId: record.recordId, generation: record.generation };
+}
+
+export function sameVersion(a: RecordVersion | undefined, b: RecordVersion | undefined): boolean {
+  if (!a || !b) return a === b;
+  return a.recordId === b.recordId && a.generation === b.generation;
+}

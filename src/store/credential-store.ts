@@ -1,0 +1,59 @@
+import type { CredentialRecord, RecordVersion } from './credential-record.js';
+
+/**
+ * Which credential. `account` is the user dimension for multi-user hosts (a gateway serving
+ * many users keeps one credential per (account, server)); single-user hosts leave it unset.
+ */
+export interface CredentialKey {
+  server: string;
+  account?: string;
+}
+
+/**
+ * What a compare-and-set expects to find:
+ * - `null`: no record may exist (first login);
+ * - a version: exactly that (recordId, generation) must be current;
+ * - `'any'`: overwrite unconditionally (only for explicit user actions like login commit).
+ */
+export type PutExpectation = RecordVersion | null | 'any';
+
+export type PutResult = { ok: true } | { ok: false; current: CredentialRecord | undefined };
+
+/** A cross-process mutual exclusion held for the duration of `fn`. */
+export interface LockOptions {
+  /** How long to wait for the lock before LockTimeoutError. */
+  waitMs?: number;
+  /** A holder that stopped renewing for this long is considered dead and its lock is taken over. */
+  staleMs?: number;
+}
+
+/**
+ * Durable storage of credential records. Implementations: FileCredentialStore (default),
+ * MemoryCredentialStore; Redis and OS keyring later, without touching the manager.
+ *
+ * Contract:
+ * - `get` returns undefined when there is no record; throws CorruptCredentialError after moving
+ *   an unreadable record aside (never deleting it), NewerSchemaError for a newer schemaVersion.
+ * - `put` is an atomic compare-and-set against `expect`; it never overwrites a record with a
+ *   newer schemaVersion (returns NewerSchemaError).
+ * - `delete` with `expect` deletes only that version.
+ * - `watch` signals changes made by any process (best effort, low latency); `fingerprint` is the
+ *   cheap explicit check (a stat for files) behind it.
+ * - `withLock` serialises a transaction on one key across processes (not re-entrant).
+ */
+export interface CredentialStore {
+  get(key: CredentialKey): Promise<CredentialRecord | undefined>;
+  put(key: CredentialKey, record: CredentialRecord, expect: PutExpectation): Promise<PutResult>;
+  delete(key: CredentialKey, expect?: RecordVersion): Promise<boolean>;
+  list(): Promise<CredentialKey[]>;
+  /** A value that changes whenever the stored record for `key` changes (undefined: no record). */
+  fingerprint(key: CredentialKey): Promise<string | undefined>;
+  watch(listener: (key: CredentialKey) => void): () => void;
+  withLock<T>(key: CredentialKey, fn: () => Promise<T>, options?: LockOptions): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** A stable string for maps and logs. */
+export function keyId(key: CredentialKey): string {
+  return key.account === undefined ? key.server : `${key.account}\u0000${key.server}`;
+}
