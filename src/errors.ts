@@ -70,7 +70,12 @@ export class ConfigError extends McpOAuthError {
 export class CorruptCredentialError extends McpOAuthError {
   readonly server: string;
   readonly quarantinedTo: string | undefined;
-  constructor(server: string, detail: string, quarantinedTo: string | undefined, options?: { cause?: unknown }) {
+  constructor(
+    server: string,
+    detail: string,
+    quarantinedTo: string | undefined,
+    options?: { cause?: unknown },
+  ) {
     super(
       'CORRUPT_CREDENTIAL',
       `The stored credential for MCP server '${server}' is unreadable (${detail}).${quarantinedTo ? ` It was kept at ${quarantinedTo}.` : ''} Log in again to replace it.`,
@@ -116,7 +121,11 @@ export class StoreError extends McpOAuthError {
 /** A cross-process lock could not be taken within its bounded wait. */
 export class LockTimeoutError extends McpOAuthError {
   constructor(what: string, waitedMs: number, options?: { cause?: unknown }) {
-    super('LOCK_TIMEOUT', `Timed out after ${waitedMs} ms waiting for the lock on ${what}; another process holds it. Retry.`, options);
+    super(
+      'LOCK_TIMEOUT',
+      `Timed out after ${waitedMs} ms waiting for the lock on ${what}; another process holds it. Retry.`,
+      options,
+    );
   }
 }
 
@@ -124,7 +133,10 @@ export class LockTimeoutError extends McpOAuthError {
 export class BindingMismatchError extends McpOAuthError {
   readonly server: string;
   constructor(server: string, detail: string) {
-    super('BINDING_MISMATCH', `The stored credential for MCP server '${server}' belongs to ${detail}; it will not be sent. Log in again.`);
+    super(
+      'BINDING_MISMATCH',
+      `The stored credential for MCP server '${server}' belongs to ${detail}; it will not be sent. Log in again.`,
+    );
     this.server = server;
   }
 }
@@ -133,7 +145,11 @@ export class BindingMismatchError extends McpOAuthError {
 export class LoginError extends McpOAuthError {
   readonly server: string;
   constructor(server: string, detail: string, options?: { cause?: unknown }) {
-    super('LOGIN_FAILED', `Login to MCP server '${server}' failed: ${detail}. The previous credential, if any, is unchanged.`, options);
+    super(
+      'LOGIN_FAILED',
+      `Login to MCP server '${server}' failed: ${detail}. The previous credential, if any, is unchanged.`,
+      options,
+    );
     this.server = server;
   }
 }

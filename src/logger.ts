@@ -19,7 +19,10 @@ const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const QUERY_SECRET = /([?&](?:code|access_token|refresh_token|client_secret|code_verifier)=)[^&\s"]+/gi;
 
 export function redactText(text: string): string {
-  return text.replace(BEARER, '$1[redacted]').replace(JWT, '[redacted-jwt]').replace(QUERY_SECRET, '$1[redacted]');
+  return text
+    .replace(BEARER, '$1[redacted]')
+    .replace(JWT, '[redacted-jwt]')
+    .replace(QUERY_SECRET, '$1[redacted]');
 }
 
 export function redact(value: unknown, depth = 0): unknown {
@@ -30,7 +33,10 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
-      out[k] = SECRET_KEY.test(k) && v !== undefined && v !== null && typeof v !== 'boolean' ? '[redacted]' : redact(v, depth + 1);
+      out[k] =
+        SECRET_KEY.test(k) && v !== undefined && v !== null && typeof v !== 'boolean'
+          ? '[redacted]'
+          : redact(v, depth + 1);
     }
     return out;
   }
@@ -60,5 +66,10 @@ export function consoleLogger(level: LogLevel = 'info'): Logger {
       const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
       process.stderr.write(`[mcp-oauth] ${l} ${message}${extra}\n`);
     };
-  return redactingLogger({ debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') });
+  return redactingLogger({
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+  });
 }

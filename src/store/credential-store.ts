@@ -39,7 +39,8 @@ export interface LockOptions {
  * - `delete` with `expect` deletes only that version.
  * - `watch` signals changes made by any process (best effort, low latency); `fingerprint` is the
  *   cheap explicit check (a stat for files) behind it.
- * - `withLock` serialises a transaction on one key across processes (not re-entrant).
+ * - `withLock` serialises a transaction on one key across processes (not re-entrant); a dead
+ *   holder's lock is recovered without letting two waiters in at once.
  */
 export interface CredentialStore {
   get(key: CredentialKey): Promise<CredentialRecord | undefined>;
@@ -53,7 +54,7 @@ export interface CredentialStore {
   close(): Promise<void>;
 }
 
-/** A stable string for maps and logs. */
+/** A stable, unambiguous string for maps and logs. */
 export function keyId(key: CredentialKey): string {
-  return key.account === undefined ? key.server : `${key.account}\u0000${key.server}`;
+  return JSON.stringify([key.server, key.account ?? null]);
 }

@@ -1,0 +1,22 @@
+/**
+ * Per-server OAuth settings: what `config.yaml` (`servers.<name>.oauth`) fills in, and what a
+ * host may pass to `getOrBuildProvider`. Every key is optional.
+ */
+export interface OAuthConfig {
+  /** A pre-registered client id (skips CIMD and DCR). */
+  clientId?: string;
+  /** The secret of a pre-registered confidential client (resolved from `client_secret_env` by the config layer). */
+  clientSecret?: string;
+  /** A Client ID Metadata Document URL (https) used as client id where the server supports CIMD. */
+  clientMetadataUrl?: string;
+  /** Scope to request (space-delimited); else the challenge's, else the resource metadata's. */
+  scope?: string;
+  /** Loopback callback port; 0 or unset picks one (a DCR client then keeps its port). */
+  redirectPort?: number;
+  /** Client name for DCR. */
+  clientName?: string;
+  /** Seconds for a whole interactive login (default 300). */
+  timeoutSeconds?: number;
+  /** Refresh this many seconds before expiry (default 60, at most half the token's lifetime). */
+  refreshSkewSeconds?: number;
+}

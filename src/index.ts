@@ -1,0 +1,41 @@
+export type { Clock } from './clock.js';
+export { systemClock } from './clock.js';
+export type { OAuthConfig } from './config/oauth-config.js';
+export {
+  BindingMismatchError,
+  ConfigError,
+  CorruptCredentialError,
+  InsecureHomeError,
+  LockTimeoutError,
+  LoginError,
+  ManagerClosedError,
+  McpOAuthError,
+  type McpOAuthErrorCode,
+  NeedsReauthError,
+  NewerSchemaError,
+  StoreError,
+  TransientAuthError,
+} from './errors.js';
+export {
+  consoleLogger,
+  type Logger,
+  type LogLevel,
+  redact,
+  redactingLogger,
+  silentLogger,
+} from './logger.js';
+export type { CredentialsChangeReason, ManagerEvents } from './manager/events.js';
+export type { CredentialState } from './manager/expiry.js';
+export type { Interactive } from './manager/interactivity.js';
+export {
+  type LoginOptions,
+  OAuthManager,
+  type OAuthManagerOptions,
+  type ServerStatus,
+} from './manager/oauth-manager.js';
+export { getManager, resetManagerForTests } from './manager/singleton.js';
+export type { BrowserHandle, OpenBrowser } from './oauth/browser.js';
+export { openInBrowser } from './oauth/browser.js';
+export { isLoopbackHost } from './oauth/loopback.js';
+export { ManagedProvider } from './sdk/managed-provider.js';
+export * from './store/index.js';

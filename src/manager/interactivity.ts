@@ -1,0 +1,12 @@
+/**
+ * `'never'`: never open a browser implicitly; `'always'`: always may; `'auto'`: only in an
+ * interactive context (a TTY on stdin and stderr, not CI).
+ */
+export type Interactive = 'never' | 'auto' | 'always';
+
+export function mayPromptImplicitly(mode: Interactive, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (mode === 'always') return true;
+  if (mode === 'never') return false;
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== '0' && env.CI !== 'false';
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY) && !ci;
+}

@@ -1,0 +1,194 @@
+import type { FetchLike } from '@modelcontextprotocol/client';
+import type { Clock } from '../clock.js';
+import { CorruptCredentialError, NewerSchemaError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { discover, issuerOf, resourceOf } from '../oauth/discovery.js';
+import { withTimeout } from '../oauth/timeout-fetch.js';
+import { RefreshFailure, refreshTokens } from '../oauth/token-refresh.js';
+import {
+  type CredentialRecord,
+  type RecordVersion,
+  sameVersion,
+  versionOf,
+} from '../store/credential-record.js';
+import type { CredentialKey, CredentialStore } from '../store/credential-store.js';
+import { freshness } from './expiry.js';
+
+/** Why a refresh was asked for; decides when a record another process wrote can be adopted instead. */
+export type RefreshReason =
+  /** The token is expired or inside the skew window. */
+  | { kind: 'expiry' }
+  /** The server rejected this exact access token (a 401). */
+  | { kind: 'rejected'; token: string }
+  /** Refresh now, even if valid (`mcp-oauth refresh`), unless the record changed since `basedOn`. */
+  | { kind: 'forced'; basedOn: RecordVersion | undefined };
+
+export type TransactionOutcome =
+  | { kind: 'refreshed'; record: CredentialRecord }
+  | { kind: 'adopted'; record: CredentialRecord }
+  | { kind: 'needs_reauth'; record: CredentialRecord | undefined; reason: string };
+
+export interface TransactionContext {
+  store: CredentialStore;
+  key: CredentialKey;
+  serverUrl: string;
+  fetchFn: FetchLike;
+  clock: Clock;
+  logger: Logger;
+  skewMs: number;
+  requestTimeoutMs: number;
+  lock: { enabled: boolean; waitMs: number; staleMs: number };
+  hooks: TransactionHooks | undefined;
+}
+
+/** Test-only seams (crash injection in the cross-process suites). */
+export interface TransactionHooks {
+  afterLock?(): void | Promise<void>;
+  afterRefreshResponse?(): void | Promise<void>;
+}
+
+/**
+ * The refresh transaction, the one path every refresh takes (DESIGN.md):
+ * cross-process lock → re-read → adopt what another process already did → refresh with its own
+ * timeout → keep the old refresh token and scope when omitted → persist with compare-and-set
+ * before anyone uses the new token. `invalid_grant` marks the record `needs_reauth` by
+ * compare-and-set on the version that failed; transient failures change nothing and throw
+ * RefreshFailure('transient'). In-process single-flight is the caller's (the manager's) job.
+ */
+export async function runRefreshTransaction(
+  ctx: TransactionContext,
+  reason: RefreshReason,
+): Promise<TransactionOutcome> {
+  const body = async (): Promise<TransactionOutcome> => {
+    await ctx.hooks?.afterLock?.();
+    let current: CredentialRecord | undefined;
+    try {
+      current = await ctx.store.get(ctx.key);
+    } catch (error) {
+      if (error instanceof CorruptCredentialError || error instanceof NewerSchemaError) {
+        return { kind: 'needs_reauth', record: undefined, reason: error.message };
+      }
+      throw error;
+    }
+    if (!current?.tokens) return { kind: 'needs_reauth', record: current, reason: 'not logged in' };
+    if (current.state === 'needs_reauth') {
+      return {
+        kind: 'needs_reauth',
+        record: current,
+        reason: current.reauthReason ?? 'the grant was rejected',
+      };
+    }
+    if (current.binding.serverUrl !== ctx.serverUrl) {
+      return {
+        kind: 'needs_reauth',
+        record: current,
+        reason: `the stored credential belongs to ${current.binding.serverUrl}`,
+      };
+    }
+    const now = ctx.clock.now();
+    // Adopt: another process (or an earlier flight) already did what we came to do.
+    if (reason.kind === 'expiry' && freshness(current.tokens, now, ctx.skewMs) === 'fresh') {
+      return { kind: 'adopted', record: current };
+    }
+    if (reason.kind === 'rejected' && current.tokens.accessToken !== reason.token)
+      return { kind: 'adopted', record: current };
+    if (reason.kind === 'forced' && reason.basedOn && !sameVersion(versionOf(current), reason.basedOn)) {
+      return { kind: 'adopted', record: current };
+    }
+    const refreshToken = current.tokens.refreshToken;
+    if (!refreshToken || !current.client) {
+      return markNeedsReauth(
+        ctx,
+        current,
+        refreshToken ? 'no client registration is stored' : 'no refresh token was issued',
+      );
+    }
+
+    let discovery = current.discovery;
+    if (!discovery?.authorizationServerMetadata) {
+      // Cold load without metadata (split-origin servers): learn the real token endpoint first,
+      // instead of guessing `<server>/token`.
+      try {
+        discovery = await discover(ctx.serverUrl, {
+          fetchFn: withTimeout(ctx.fetchFn, ctx.requestTimeoutMs),
+        });
+      } catch (error) {
+        throw new RefreshFailure('transient', undefined, 'discovery failed', { cause: error });
+      }
+      if (current.binding.issuer && issuerOf(discovery) !== current.binding.issuer) {
+        return markNeedsReauth(
+          ctx,
+          current,
+          `the server now names another authorization server (${issuerOf(discovery)})`,
+        );
+      }
+    }
+    const resource = current.binding.resource ?? resourceOf(ctx.serverUrl, discovery);
+
+    let tokens: CredentialRecord['tokens'];
+    try {
+      tokens = await refreshTokens({
+        discovery,
+        client: current.client,
+        previous: { ...current.tokens, refreshToken },
+        resource,
+        fetchFn: ctx.fetchFn,
+        timeoutMs: ctx.requestTimeoutMs,
+        now: () => ctx.clock.now(),
+      });
+    } catch (error) {
+      if (error instanceof RefreshFailure && error.kind === 'terminal') {
+        ctx.logger.warn(
+          `Refresh rejected for '${current.server}' (${error.oauthCode}); a new login is needed`,
+        );
+        return markNeedsReauth(ctx, current, `the authorization server answered ${error.oauthCode}`);
+      }
+      throw error;
+    }
+    await ctx.hooks?.afterRefreshResponse?.();
+
+    const next: CredentialRecord = {
+      ...current,
+      generation: current.generation + 1,
+      tokens,
+      discovery,
+      updatedAt: ctx.clock.now(),
+    };
+    const result = await ctx.store.put(ctx.key, next, versionOf(current));
+    if (!result.ok) {
+      // A newer credential (a login or logout elsewhere) won; never overwrite it.
+      if (result.current?.tokens && result.current.state === 'valid')
+        return { kind: 'adopted', record: result.current };
+      return {
+        kind: 'needs_reauth',
+        record: result.current,
+        reason: 'the credential was replaced during the refresh',
+      };
+    }
+    return { kind: 'refreshed', record: next };
+  };
+  if (!ctx.lock.enabled) return body();
+  return ctx.store.withLock(ctx.key, body, { waitMs: ctx.lock.waitMs, staleMs: ctx.lock.staleMs });
+}
+
+/** Marks the version that failed as `needs_reauth`; a newer record (a new login) is left alone. */
+async function markNeedsReauth(
+  ctx: TransactionContext,
+  failed: CredentialRecord,
+  reason: string,
+): Promise<TransactionOutcome> {
+  const next: CredentialRecord = {
+    ...failed,
+    generation: failed.generation + 1,
+    state: 'needs_reauth',
+    reauthReason: reason,
+    updatedAt: ctx.clock.now(),
+  };
+  const result = await ctx.store.put(ctx.key, next, versionOf(failed));
+  if (!result.ok) {
+    if (result.current?.tokens && result.current.state === 'valid')
+      return { kind: 'adopted', record: result.current };
+    return { kind: 'needs_reauth', record: result.current, reason };
+  }
+  return { kind: 'needs_reauth', record: next, reason };
+}

@@ -1,0 +1,38 @@
+import type { OAuthConfig } from '../config/oauth-config.js';
+import type { CredentialRecord } from '../store/credential-record.js';
+import type { CredentialKey } from '../store/credential-store.js';
+
+/**
+ * What the manager keeps per server: the last record it read (the hot path reads only this),
+ * change tracking, and the in-flight work that must not run twice (refresh, 401 recovery, login).
+ */
+export class ServerEntry {
+  /** The last record read or written by this process; undefined when there is none. */
+  record: CredentialRecord | undefined;
+  /** Why the last read failed (a corrupt or newer-schema record), for status. */
+  loadError: Error | undefined;
+  /** Bumped by every change signal; a reload that started before a bump leaves the entry dirty. */
+  changeSeq = 1;
+  loadedSeq = 0;
+  /** The store fingerprint at the last read or write, for invalidateIfDiskChanged. */
+  fingerprint: string | undefined;
+  loading: Promise<void> | undefined;
+  /** The one refresh transaction in flight in this process. */
+  flight: Promise<string> | undefined;
+  /** In-flight 401 recoveries, keyed by the access token the server rejected. */
+  readonly pending401 = new Map<string, Promise<boolean>>();
+  loginFlight: Promise<void> | undefined;
+  /** Transient-failure back-off: no refresh attempt before `until`. */
+  backoff = { until: 0, attempts: 0 };
+
+  constructor(
+    readonly name: string,
+    readonly key: CredentialKey,
+    readonly serverUrl: string,
+    public config: OAuthConfig,
+  ) {}
+
+  get dirty(): boolean {
+    return this.loadedSeq !== this.changeSeq;
+  }
+}

@@ -1,0 +1,38 @@
+import { spawn } from 'node:child_process';
+
+/** Opens a URL for the person logging in. Returns once the opener started (not when it exits). */
+export type OpenBrowser = (url: string) => Promise<BrowserHandle>;
+
+export interface BrowserHandle {
+  /** Rejects if the opener command fails (non-zero exit), so a login can fail fast instead of waiting. */
+  readonly failed: Promise<never>;
+}
+
+/**
+ * The default opener: the command in `BROWSER` when set (the common convention; its words are
+ * the command and arguments, the URL is appended), else the platform opener through `open`.
+ */
+export const openInBrowser: OpenBrowser = async (url) => {
+  const command = process.env.BROWSER?.trim();
+  if (command) {
+    const [file, ...args] = command.split(/\s+/);
+    const child = spawn(file!, [...args, url], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const failed = new Promise<never>((_, reject) => {
+      child.once('error', (err) => reject(new Error(`the BROWSER command could not start (${err.message})`)));
+      child.once('exit', (code, signal) => {
+        if (code !== 0) reject(new Error(`the BROWSER command exited with ${code ?? signal}`));
+      });
+    });
+    failed.catch(() => {});
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', resolve);
+      child.once('error', reject);
+    });
+    return { failed };
+  }
+  const { default: open } = await import('open');
+  const child = await open(url, { wait: false });
+  child.unref();
+  const failed = new Promise<never>(() => {});
+  return { failed };
+};

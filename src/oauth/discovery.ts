@@ -1,0 +1,49 @@
+import {
+  discoverOAuthServerInfo,
+  type FetchLike,
+  type OAuthProtectedResourceMetadata,
+  resourceUrlFromServerUrl,
+} from '@modelcontextprotocol/client';
+import type { StoredDiscovery } from '../store/credential-record.js';
+
+/**
+ * Discovery per the MCP authorization spec: RFC 9728 protected-resource metadata (path-aware,
+ * then root; or the `resource_metadata` URL of a challenge), then RFC 8414 / OpenID Connect
+ * metadata of the first authorization server, with the SDK's 2025-03-26 fallback to the server
+ * origin. Thin over the SDK's `discoverOAuthServerInfo`, which also checks the RFC 8414 §3.3
+ * issuer echo.
+ */
+export async function discover(
+  serverUrl: string,
+  options: { fetchFn: FetchLike; resourceMetadataUrl?: URL },
+): Promise<StoredDiscovery> {
+  const info = await discoverOAuthServerInfo(serverUrl, {
+    fetchFn: options.fetchFn,
+    ...(options.resourceMetadataUrl ? { resourceMetadataUrl: options.resourceMetadataUrl } : {}),
+  });
+  return {
+    authorizationServerUrl: info.authorizationServerUrl,
+    ...(options.resourceMetadataUrl ? { resourceMetadataUrl: options.resourceMetadataUrl.href } : {}),
+    ...(info.resourceMetadata ? { resourceMetadata: { ...info.resourceMetadata } } : {}),
+    ...(info.authorizationServerMetadata
+      ? { authorizationServerMetadata: { ...info.authorizationServerMetadata } }
+      : {}),
+  };
+}
+
+/** The issuer a credential is bound to: the metadata's `issuer`, else the discovered server URL. */
+export function issuerOf(discovery: StoredDiscovery): string {
+  const issuer = discovery.authorizationServerMetadata?.issuer;
+  return typeof issuer === 'string' ? issuer : discovery.authorizationServerUrl;
+}
+
+/**
+ * The RFC 8707 resource indicator for a server: the protected-resource metadata's `resource`
+ * when present (the SDK refuses one that does not cover the server URL), else the server URL
+ * without its fragment.
+ */
+export function resourceOf(serverUrl: string, discovery: StoredDiscovery | undefined): string {
+  const prm = discovery?.resourceMetadata as OAuthProtectedResourceMetadata | undefined;
+  if (prm && typeof prm.resource === 'string') return prm.resource;
+  return resourceUrlFromServerUrl(serverUrl).href;
+}

@@ -1,0 +1,131 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, LoginError } from '../errors.js';
+
+export interface AuthorizationResponse {
+  code: string;
+  /** RFC 9207 `iss`, when the authorization server sent it. */
+  iss: string | undefined;
+}
+
+export interface LoopbackCallback {
+  readonly redirectUri: string;
+  readonly port: number;
+  /**
+   * Resolves with the first request on the callback path whose `state` matches exactly.
+   * Stray requests (favicon, prefetch, other paths, wrong state) are answered 404/400 and ignored.
+   */
+  waitForResponse(state: string, signal: AbortSignal): Promise<AuthorizationResponse>;
+  close(): Promise<void>;
+}
+
+const escapeHtml = (s: string): string =>
+  s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
+  );
+
+function page(res: ServerResponse, status: number, title: string, detail: string): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(
+    `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p>`,
+  );
+}
+
+/**
+ * The loopback redirect listener of RFC 8252 §7.3: binds 127.0.0.1 only, on a per-server
+ * `path`, and serves until the matching `state` arrives or the caller's deadline passes.
+ * `port` 0 picks a free port; a fixed port that is taken is a ConfigError naming `portKey`.
+ */
+export async function startLoopbackCallback(options: {
+  server: string;
+  port: number;
+  path: string;
+  portKey?: string;
+}): Promise<LoopbackCallback> {
+  let expectedState: string | undefined;
+  let settle:
+    | ((r: { ok: true; value: AuthorizationResponse } | { ok: false; error: Error }) => void)
+    | undefined;
+
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    if (req.method !== 'GET' || url.pathname !== options.path) {
+      page(res, 404, 'Not found', 'This address only receives the authorization response.');
+      return;
+    }
+    const state = url.searchParams.get('state');
+    if (expectedState === undefined || state !== expectedState) {
+      page(res, 400, 'Unexpected request', 'The state parameter does not match the login in progress.');
+      return;
+    }
+    const error = url.searchParams.get('error');
+    if (error) {
+      const description = url.searchParams.get('error_description') ?? '';
+      page(
+        res,
+        400,
+        'Authorization failed',
+        `${error}${description ? `: ${description}` : ''}. You can close this tab.`,
+      );
+      settle?.({
+        ok: false,
+        error: new LoginError(options.server, `the authorization server answered ${error}`),
+      });
+      return;
+    }
+    const code = url.searchParams.get('code');
+    if (!code) {
+      page(res, 400, 'Unexpected request', 'The response carries no authorization code.');
+      return;
+    }
+    page(
+      res,
+      200,
+      'Authorization complete',
+      `You are logged in to ${options.server}. You can close this tab.`,
+    );
+    settle?.({ ok: true, value: { code, iss: url.searchParams.get('iss') ?? undefined } });
+  };
+
+  const server: Server = createServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') {
+        reject(
+          new ConfigError(
+            `Port ${options.port} on 127.0.0.1 is in use, so the login callback cannot listen there. Free the port or change ${options.portKey ?? 'oauth.redirect_port'} (0 picks a free port).`,
+            { server: options.server, key: options.portKey ?? 'oauth.redirect_port' },
+          ),
+        );
+      } else reject(err);
+    });
+    server.listen(options.port, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    redirectUri: `http://127.0.0.1:${port}${options.path}`,
+    port,
+    waitForResponse(state, signal) {
+      expectedState = state;
+      return new Promise<AuthorizationResponse>((resolve, reject) => {
+        const onAbort = () =>
+          reject(new LoginError(options.server, 'no authorization response arrived before the deadline'));
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        settle = (r) => {
+          signal.removeEventListener('abort', onAbort);
+          settle = undefined;
+          if (r.ok) resolve(r.value);
+          else reject(r.error);
+        };
+      });
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,41 @@
+import * as oauth from 'oauth4webapi';
+import type { StoredClient, StoredDiscovery } from '../store/credential-record.js';
+import { isLoopbackHost } from './loopback.js';
+
+/**
+ * Token revocation (RFC 7009 §2.1), best effort: returns false when the authorization server
+ * offers no `revocation_endpoint` or the request fails. Uses oauth4webapi's revocation request;
+ * plain HTTP is allowed only for a loopback endpoint.
+ */
+export async function revokeToken(input: {
+  discovery: StoredDiscovery;
+  client: StoredClient;
+  token: string;
+  tokenTypeHint: 'refresh_token' | 'access_token';
+  fetchFn: typeof fetch;
+  timeoutMs: number;
+}): Promise<boolean> {
+  const metadata = input.discovery.authorizationServerMetadata;
+  const endpoint = metadata?.revocation_endpoint;
+  if (typeof endpoint !== 'string' || typeof metadata?.issuer !== 'string') return false;
+  const as = {
+    ...metadata,
+    issuer: metadata.issuer,
+    revocation_endpoint: endpoint,
+  } as oauth.AuthorizationServer;
+  const info = input.client.information as { client_id: string; client_secret?: string };
+  const client: oauth.Client = { client_id: info.client_id };
+  const auth = info.client_secret ? oauth.ClientSecretPost(info.client_secret) : oauth.None();
+  try {
+    const response = await oauth.revocationRequest(as, client, auth, input.token, {
+      additionalParameters: { token_type_hint: input.tokenTypeHint },
+      signal: AbortSignal.timeout(input.timeoutMs),
+      [oauth.customFetch]: input.fetchFn,
+      [oauth.allowInsecureRequests]: isLoopbackHost(new URL(endpoint).hostname),
+    });
+    await oauth.processRevocationResponse(response);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,110 @@
+import {
+  type AuthorizationServerMetadata,
+  type FetchLike,
+  type OAuthClientInformationMixed,
+  OAuthError,
+  type OAuthTokens,
+  refreshAuthorization,
+} from '@modelcontextprotocol/client';
+import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/credential-record.js';
+import { withTimeout } from './timeout-fetch.js';
+
+/** How a failed refresh must be treated. */
+export type RefreshFailureKind =
+  /** The grant is dead (invalid_grant, or the client was rejected): only a new login helps. */
+  | 'terminal'
+  /** Network error, timeout, 5xx, temporarily_unavailable: keep everything, back off, retry later. */
+  | 'transient';
+
+export class RefreshFailure extends Error {
+  readonly kind: RefreshFailureKind;
+  /** The OAuth error code when the server sent one (never a token). */
+  readonly oauthCode: string | undefined;
+  constructor(
+    kind: RefreshFailureKind,
+    oauthCode: string | undefined,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
+    super(detail, options);
+    this.name = 'RefreshFailure';
+    this.kind = kind;
+    this.oauthCode = oauthCode;
+  }
+}
+
+// RFC 6749 §5.2 codes that mean the grant or the client will not work again without a login.
+const TERMINAL_CODES = new Set([
+  'invalid_grant',
+  'invalid_client',
+  'unauthorized_client',
+  'invalid_request',
+  'unsupported_grant_type',
+  'invalid_scope',
+]);
+
+/** Classifies any error thrown by a token request. Unknown errors are transient: losing nothing is the safe side. */
+export function classifyRefreshError(error: unknown): RefreshFailure {
+  if (error instanceof RefreshFailure) return error;
+  if (OAuthError.isInstance(error)) {
+    const code = String(error.code);
+    if (TERMINAL_CODES.has(code))
+      return new RefreshFailure('terminal', code, `the authorization server answered ${code}`, {
+        cause: error,
+      });
+    return new RefreshFailure('transient', code, `the authorization server answered ${code}`, {
+      cause: error,
+    });
+  }
+  const name = error instanceof Error ? error.name : typeof error;
+  const detail = name === 'TimeoutError' || name === 'AbortError' ? 'timed out' : 'network error';
+  return new RefreshFailure('transient', undefined, detail, { cause: error });
+}
+
+/**
+ * The refresh token grant (RFC 6749 §6) with the RFC 8707 `resource` parameter, through the
+ * SDK's `refreshAuthorization`, bounded by its own timeout. The result keeps the previous refresh
+ * token and scope when the response omits them (RFC 6749 §6: the server MAY not rotate), and turns
+ * `expires_in` into an absolute `expiresAt`.
+ */
+export async function refreshTokens(input: {
+  discovery: StoredDiscovery;
+  client: StoredClient;
+  previous: StoredTokens & { refreshToken: string };
+  resource: string | undefined;
+  fetchFn: FetchLike;
+  timeoutMs: number;
+  now: () => number;
+}): Promise<StoredTokens> {
+  let response: OAuthTokens;
+  try {
+    response = await refreshAuthorization(input.discovery.authorizationServerUrl, {
+      metadata: input.discovery.authorizationServerMetadata as AuthorizationServerMetadata | undefined,
+      clientInformation: input.client.information as OAuthClientInformationMixed,
+      refreshToken: input.previous.refreshToken,
+      ...(input.resource ? { resource: new URL(input.resource) } : {}),
+      fetchFn: withTimeout(input.fetchFn, input.timeoutMs),
+    });
+  } catch (error) {
+    throw classifyRefreshError(error);
+  }
+  return tokensFromResponse(response, input.now(), input.previous);
+}
+
+/** Converts a token endpoint response into the stored form (absolute expiry, carried-forward fields). */
+export function tokensFromResponse(
+  response: OAuthTokens,
+  now: number,
+  previous?: StoredTokens,
+): StoredTokens {
+  const refreshToken = response.refresh_token ?? previous?.refreshToken;
+  const scope = response.scope ?? previous?.scope;
+  return {
+    accessToken: response.access_token,
+    tokenType: response.token_type ?? 'Bearer',
+    ...(refreshToken ? { refreshToken } : {}),
+    ...(scope ? { scope } : {}),
+    expiresAt: typeof response.expires_in === 'number' ? now + response.expires_in * 1000 : null,
+    obtainedAt: now,
+  };
+}

@@ -1,0 +1,437 @@
+import { randomBytes } from 'node:crypto';
+import { type BigIntStats, promises as fs, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CorruptCredentialError, NewerSchemaError, StoreError } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import { fsyncFolder, isTempFileName, writeFileAtomic } from './atomic-file.js';
+import { ChangeNotifier } from './change-notifier.js';
+import {
+  CREDENTIAL_SCHEMA_VERSION,
+  type CredentialRecord,
+  credentialRecordSchema,
+  type RecordVersion,
+  sameVersion,
+} from './credential-record.js';
+import type {
+  CredentialKey,
+  CredentialStore,
+  LockOptions,
+  PutExpectation,
+  PutResult,
+} from './credential-store.js';
+import { acquireFileLock } from './file-lock.js';
+import { fileNameFor, keyIdentity, RECORD_BASE_NAME } from './file-names.js';
+import { errnoCode, toStoreError } from './fs-errors.js';
+import { ensureHome, type HomeFolders, homeFolders, resolveHome } from './home-folder.js';
+import { decodeRecord, describeIssues, encodeRecord } from './record-codec.js';
+
+export interface FileCredentialStoreOptions {
+  /** The home folder; default `MCP_OAUTH_HOME`, else `~/.mcp-oauth` (see resolveHome). */
+  home?: string;
+  logger?: Logger;
+  /**
+   * Notice changes made by other processes (fs.watch plus the fingerprint poll). Default true.
+   * With false, `watch` listeners only hear about this store's own writes.
+   */
+  watch?: boolean;
+  /** Use fs.watch (default true). False leaves only the poll: for tests and network file systems. */
+  fsWatch?: boolean;
+  /** Period of the fallback fingerprint poll over known keys, ms (default 1000; 0 disables it). */
+  pollIntervalMs?: number;
+  /** Default `waitMs` of `withLock`, and the bounded wait of the short write lock (default 30000). */
+  lockWaitMs?: number;
+}
+
+const DEFAULT_LOCK_WAIT_MS = 30_000;
+const DEBOUNCE_MS = 10;
+const TEMP_FILE_MAX_AGE_MS = 10 * 60_000;
+const RECORD_SUFFIX = '.json';
+
+function fingerprintOf(stats: BigIntStats): string {
+  return `${stats.ino}:${stats.mtimeNs}:${stats.size}`;
+}
+
+function isMissing(error: unknown): boolean {
+  const code = errnoCode(error);
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/** What is in the record file right now, as seen by a writer holding the write lock. */
+type CurrentRecord =
+  | { state: 'absent' }
+  | { state: 'present'; record: CredentialRecord }
+  /** It was unreadable and has just been moved aside. */
+  | { state: 'quarantined' };
+
+/**
+ * The default store: one JSON record file per key in `<home>/credentials/` (files 0600, folders
+ * 0700), atomic replacement (temp file, fsync, rename, fsync folder), compare-and-set under a
+ * short cross-process write lock, a separate cross-process transaction lock (`withLock`), and
+ * change notification across processes (fs.watch plus a fingerprint poll).
+ *
+ * The constructor does no I/O; the home folder is created and checked on first use (or by
+ * `FileCredentialStore.open`), and an insecure home is refused with InsecureHomeError.
+ */
+export class FileCredentialStore implements CredentialStore {
+  readonly home: string;
+  readonly credentialsDir: string;
+  readonly locksDir: string;
+  private readonly logger: Logger;
+  private readonly lockWaitMs: number;
+  private readonly externalChanges: boolean;
+  private readonly notifier: ChangeNotifier;
+  private readonly names = new Map<string, string>();
+  private ready: Promise<HomeFolders> | undefined;
+
+  constructor(options: FileCredentialStoreOptions = {}) {
+    const folders = homeFolders(resolveHome(options.home));
+    this.home = folders.home;
+    this.credentialsDir = folders.credentialsDir;
+    this.locksDir = folders.locksDir;
+    this.logger = options.logger ?? silentLogger;
+    this.lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
+    this.externalChanges = options.watch ?? true;
+    this.notifier = new ChangeNotifier({
+      dir: async () => (await this.ensureReady()).credentialsDir,
+      logger: this.logger,
+      fsWatch: options.fsWatch ?? true,
+      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      debounceMs: DEBOUNCE_MS,
+      fingerprint: (base) => this.fingerprintOfFile(this.pathOf(base)),
+      readKey: (base) => this.readKeyOf(base),
+    });
+  }
+
+  /** Creates a store and its home folder (refusing an insecure one) before returning it. */
+  static async open(options: FileCredentialStoreOptions = {}): Promise<FileCredentialStore> {
+    const store = new FileCredentialStore(options);
+    await store.ensureReady();
+    return store;
+  }
+
+  /** The path of the record file of `key` (it may not exist). */
+  recordPath(key: CredentialKey): string {
+    return this.pathOf(this.nameOf(key));
+  }
+
+  async get(key: CredentialKey): Promise<CredentialRecord | undefined> {
+    await this.ensureReady();
+    const base = this.nameOf(key);
+    const path = this.pathOf(base);
+    const file = await this.readFile(path);
+    this.notifier.remember(base, key, file?.fingerprint);
+    if (!file) return undefined;
+    const decoded = decodeRecord(file.bytes, key);
+    if (decoded.kind === 'ok') return decoded.record;
+    if (decoded.kind === 'newer')
+      throw new NewerSchemaError(key.server, decoded.schemaVersion, CREDENTIAL_SCHEMA_VERSION);
+    // Unreadable. Confirm under the write lock (a writer may have just replaced it), then move it aside.
+    return this.withWriteLock(key, base, async () => {
+      const again = await this.readFile(path);
+      if (!again) return undefined;
+      const confirmed = decodeRecord(again.bytes, key);
+      if (confirmed.kind === 'ok') return confirmed.record;
+      if (confirmed.kind === 'newer') {
+        throw new NewerSchemaError(key.server, confirmed.schemaVersion, CREDENTIAL_SCHEMA_VERSION);
+      }
+      const quarantinedTo = await this.quarantine(key, base, confirmed.detail);
+      throw new CorruptCredentialError(key.server, confirmed.detail, quarantinedTo);
+    });
+  }
+
+  async put(key: CredentialKey, record: CredentialRecord, expect: PutExpectation): Promise<PutResult> {
+    await this.ensureReady();
+    const parsed = credentialRecordSchema.safeParse(record);
+    if (!parsed.success) {
+      throw new StoreError(
+        `Refusing to store an invalid credential record for MCP server '${key.server}' (${describeIssues(parsed.error)}). This is a bug in the caller.`,
+      );
+    }
+    if (parsed.data.server !== key.server || parsed.data.account !== key.account) {
+      throw new StoreError(
+        `Refusing to store a credential record under another key than its own server/account (MCP server '${key.server}'). This is a bug in the caller.`,
+      );
+    }
+    const data = encodeRecord(parsed.data);
+    const base = this.nameOf(key);
+    const path = this.pathOf(base);
+    return this.withWriteLock(key, base, async (): Promise<PutResult> => {
+      const current = await this.readCurrent(key, base);
+      if (current.state === 'quarantined') {
+        if (expect !== null && expect !== 'any') return { ok: false, current: undefined };
+      } else if (expect === null) {
+        if (current.state === 'present') return { ok: false, current: current.record };
+      } else if (expect !== 'any') {
+        if (current.state !== 'present') return { ok: false, current: undefined };
+        if (!sameVersion(current.record, expect)) return { ok: false, current: current.record };
+      }
+      await writeFileAtomic(path, data);
+      this.notifier.remember(base, key);
+      this.notifier.changed(base);
+      return { ok: true };
+    });
+  }
+
+  async delete(key: CredentialKey, expect?: RecordVersion): Promise<boolean> {
+    await this.ensureReady();
+    const base = this.nameOf(key);
+    const path = this.pathOf(base);
+    return this.withWriteLock(key, base, async () => {
+      const current = await this.readCurrent(key, base);
+      if (current.state === 'absent') return false;
+      // An unreadable record was moved aside (kept, not deleted): gone for an unconditional delete.
+      if (current.state === 'quarantined') return expect === undefined;
+      if (expect !== undefined && !sameVersion(current.record, expect)) return false;
+      try {
+        await fs.unlink(path);
+      } catch (error) {
+        if (isMissing(error)) return false;
+        throw toStoreError('delete the credential file', path, error);
+      }
+      await fsyncFolder(this.credentialsDir);
+      this.notifier.remember(base, key);
+      this.notifier.changed(base);
+      return true;
+    });
+  }
+
+  async list(): Promise<CredentialKey[]> {
+    await this.ensureReady();
+    let names: string[];
+    try {
+      names = await fs.readdir(this.credentialsDir);
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw toStoreError('list the credentials folder', this.credentialsDir, error);
+    }
+    const keys: CredentialKey[] = [];
+    for (const name of names) {
+      if (!name.endsWith(RECORD_SUFFIX)) continue;
+      const base = name.slice(0, -RECORD_SUFFIX.length);
+      if (!RECORD_BASE_NAME.test(base)) continue; // temp files, quarantined files, strangers
+      let file: { bytes: Buffer; fingerprint: string } | undefined;
+      try {
+        file = await this.readFile(this.pathOf(base));
+      } catch (error) {
+        this.logger.warn('Skipping an unreadable credential file', {
+          file: name,
+          error: (error as Error).message,
+        });
+        continue;
+      }
+      if (!file) continue;
+      const decoded = decodeRecord(file.bytes);
+      const key =
+        decoded.kind === 'ok'
+          ? decoded.record.account === undefined
+            ? { server: decoded.record.server }
+            : { server: decoded.record.server, account: decoded.record.account }
+          : decoded.kind === 'newer'
+            ? decoded.key
+            : undefined;
+      if (!key || this.nameOf(key) !== base) {
+        this.logger.debug('Skipping a corrupt or misplaced credential file', { file: name });
+        continue;
+      }
+      this.notifier.remember(base, key, file.fingerprint);
+      keys.push(key);
+    }
+    return keys.sort((a, b) =>
+      keyIdentity(a) < keyIdentity(b) ? -1 : keyIdentity(a) > keyIdentity(b) ? 1 : 0,
+    );
+  }
+
+  /** `ino:mtimeNs:size` of the record file (one stat), or undefined when there is none. */
+  async fingerprint(key: CredentialKey): Promise<string | undefined> {
+    const base = this.nameOf(key);
+    const fingerprint = await this.fingerprintOfFile(this.pathOf(base));
+    this.notifier.remember(base, key, fingerprint);
+    return fingerprint;
+  }
+
+  /** The synchronous twin of `fingerprint` (benchmarks, synchronous hot paths). */
+  fingerprintSync(key: CredentialKey): string | undefined {
+    const base = this.nameOf(key);
+    const path = this.pathOf(base);
+    let fingerprint: string | undefined;
+    try {
+      fingerprint = fingerprintOf(statSync(path, { bigint: true }));
+    } catch (error) {
+      if (!isMissing(error)) throw toStoreError('inspect the credential file', path, error);
+    }
+    this.notifier.remember(base, key, fingerprint);
+    return fingerprint;
+  }
+
+  watch(listener: (key: CredentialKey) => void): () => void {
+    return this.notifier.subscribe(listener, this.externalChanges);
+  }
+
+  async withLock<T>(key: CredentialKey, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+    const { locksDir } = await this.ensureReady();
+    const base = this.nameOf(key);
+    const release = await acquireFileLock(join(locksDir, `${base}.txn`), {
+      waitMs: options.waitMs ?? this.lockWaitMs,
+      logger: this.logger,
+      what: `the credential of MCP server '${key.server}'`,
+    });
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.notifier.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private ensureReady(): Promise<HomeFolders> {
+    if (!this.ready) {
+      this.ready = ensureHome(this.home).then(async (folders) => {
+        await this.sweepTempFiles();
+        return folders;
+      });
+      // A refused or failed home is checked again on the next call (the user may fix it meanwhile).
+      this.ready.catch(() => {
+        this.ready = undefined;
+      });
+    }
+    return this.ready;
+  }
+
+  /**
+   * Removes temp files left by a writer that crashed between creating and renaming them (they are
+   * never a record: the record is only ever replaced by rename). Only old ones: a live writer's
+   * temp file is younger than a second.
+   */
+  private async sweepTempFiles(): Promise<void> {
+    let names: string[];
+    try {
+      names = await fs.readdir(this.credentialsDir);
+    } catch {
+      return;
+    }
+    const cutoff = Date.now() - TEMP_FILE_MAX_AGE_MS;
+    for (const name of names) {
+      if (!isTempFileName(name)) continue;
+      const path = join(this.credentialsDir, name);
+      try {
+        if ((await fs.stat(path)).mtimeMs < cutoff) await fs.unlink(path);
+      } catch {
+        // Best effort: another process may be sweeping too.
+      }
+    }
+  }
+
+  private nameOf(key: CredentialKey): string {
+    const identity = keyIdentity(key);
+    let name = this.names.get(identity);
+    if (name === undefined) {
+      name = fileNameFor(key);
+      this.names.set(identity, name);
+    }
+    return name;
+  }
+
+  private pathOf(base: string): string {
+    return join(this.credentialsDir, `${base}${RECORD_SUFFIX}`);
+  }
+
+  private async fingerprintOfFile(path: string): Promise<string | undefined> {
+    try {
+      return fingerprintOf(await fs.stat(path, { bigint: true }));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw toStoreError('inspect the credential file', path, error);
+    }
+  }
+
+  /** The bytes of a file and the fingerprint of exactly those bytes; undefined when missing. */
+  private async readFile(path: string): Promise<{ bytes: Buffer; fingerprint: string } | undefined> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(path, 'r');
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw toStoreError('read the credential file', path, error);
+    }
+    try {
+      const stats = await handle.stat({ bigint: true });
+      const bytes = await handle.readFile();
+      return { bytes, fingerprint: fingerprintOf(stats) };
+    } catch (error) {
+      throw toStoreError('read the credential file', path, error);
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+
+  /** For change notification: which key a record file holds (only if its name matches that key). */
+  private async readKeyOf(base: string): Promise<CredentialKey | undefined> {
+    const file = await this.readFile(this.pathOf(base));
+    if (!file) return undefined;
+    const decoded = decodeRecord(file.bytes);
+    const key =
+      decoded.kind === 'ok'
+        ? { server: decoded.record.server, account: decoded.record.account }
+        : decoded.kind === 'newer'
+          ? decoded.key
+          : undefined;
+    if (!key) return undefined;
+    const clean = key.account === undefined ? { server: key.server } : key;
+    return this.nameOf(clean) === base ? clean : undefined;
+  }
+
+  /** Under the write lock: the current record. Newer schema throws; unreadable is moved aside. */
+  private async readCurrent(key: CredentialKey, base: string): Promise<CurrentRecord> {
+    const file = await this.readFile(this.pathOf(base));
+    if (!file) return { state: 'absent' };
+    const decoded = decodeRecord(file.bytes, key);
+    if (decoded.kind === 'ok') return { state: 'present', record: decoded.record };
+    if (decoded.kind === 'newer')
+      throw new NewerSchemaError(key.server, decoded.schemaVersion, CREDENTIAL_SCHEMA_VERSION);
+    await this.quarantine(key, base, decoded.detail);
+    return { state: 'quarantined' };
+  }
+
+  /** Moves an unreadable record file aside (never deletes it); call with the write lock held. */
+  private async quarantine(key: CredentialKey, base: string, detail: string): Promise<string> {
+    const from = this.pathOf(base);
+    const to = join(
+      this.credentialsDir,
+      `${base}.corrupt-${Date.now()}-${randomBytes(4).toString('hex')}${RECORD_SUFFIX}`,
+    );
+    try {
+      await fs.rename(from, to);
+    } catch (error) {
+      throw toStoreError('move the unreadable credential file aside from', from, error);
+    }
+    await fsyncFolder(this.credentialsDir);
+    this.logger.warn(
+      `The stored credential for MCP server '${key.server}' was unreadable and was moved aside`,
+      {
+        reason: detail,
+        keptAt: to,
+      },
+    );
+    this.notifier.remember(base, key);
+    this.notifier.changed(base);
+    return to;
+  }
+
+  private async withWriteLock<T>(key: CredentialKey, base: string, fn: () => Promise<T>): Promise<T> {
+    const release = await acquireFileLock(join(this.locksDir, `${base}.write`), {
+      waitMs: this.lockWaitMs,
+      logger: this.logger,
+      what: `the credential file of MCP server '${key.server}'`,
+    });
+    try {
+      return await fn();
+    } finally {
+      await release();
+    }
+  }
+}

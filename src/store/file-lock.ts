@@ -1,0 +1,103 @@
+import { constants } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { Mutex, withTimeout } from 'async-mutex';
+import fsx from 'fs-native-extensions';
+import { LockTimeoutError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { toStoreError } from './fs-errors.js';
+
+export interface FileLockOptions {
+  /** Total bounded wait (in-process queue and cross-process polling together). */
+  waitMs: number;
+  logger: Logger;
+  /** For messages: what the lock protects (no secrets). */
+  what: string;
+}
+
+export type ReleaseLock = () => Promise<void>;
+
+/**
+ * In-process queue per lock path, shared by every store instance of this process: waiters in the
+ * same process queue on a mutex instead of polling the kernel lock.
+ */
+const queues = new Map<string, { mutex: Mutex; users: number }>();
+
+function enterQueue(path: string): Mutex {
+  let entry = queues.get(path);
+  if (!entry) {
+    entry = { mutex: new Mutex(), users: 0 };
+    queues.set(path, entry);
+  }
+  entry.users += 1;
+  return entry.mutex;
+}
+
+function leaveQueue(path: string): void {
+  const entry = queues.get(path);
+  if (!entry) return;
+  entry.users -= 1;
+  if (entry.users === 0) queues.delete(path);
+}
+
+/** Longest pause between two non-blocking attempts on a held lock; short keeps hand-offs fast. */
+const POLL_MAX_MS = 25;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Takes the cross-process lock on `path`: an exclusive kernel lock (flock, through
+ * fs-native-extensions) on a lock file that is never deleted. The kernel drops the lock the
+ * moment its holder dies, so a crashed holder is recovered at once and there is no stale-lock
+ * takeover to race (lock-directory schemes such as proper-lockfile let two waiters both take over
+ * a dead holder's lock, which here would mean two refreshes of one rotating token). Polls with
+ * `tryLock` (a blocking wait would hold a libuv thread per waiter) until `waitMs`, then
+ * LockTimeoutError.
+ */
+export async function acquireFileLock(path: string, options: FileLockOptions): Promise<ReleaseLock> {
+  const { waitMs, what } = options;
+  const deadline = Date.now() + waitMs;
+  const mutex = enterQueue(path);
+  let releaseMutex: (() => void) | undefined;
+  let handle: FileHandle | undefined;
+  try {
+    releaseMutex = await withTimeout(
+      mutex,
+      Math.max(0, waitMs),
+      new LockTimeoutError(what, waitMs),
+    ).acquire();
+    try {
+      handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o600);
+    } catch (error) {
+      throw toStoreError('open the lock file', path, error);
+    }
+    let delay = 2;
+    while (!fsx.tryLock(handle.fd)) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) throw new LockTimeoutError(what, waitMs);
+      await sleep(Math.min(remaining, delay * (0.5 + Math.random())));
+      delay = Math.min(delay * 2, POLL_MAX_MS);
+    }
+    const held = handle;
+    const heldMutex = releaseMutex;
+    handle = undefined;
+    releaseMutex = undefined;
+    let released = false;
+    return async () => {
+      if (released) return;
+      released = true;
+      try {
+        fsx.unlock(held.fd);
+      } finally {
+        // Closing the descriptor releases the kernel lock even if unlock failed.
+        await held.close().catch(() => {});
+        heldMutex();
+        leaveQueue(path);
+      }
+    };
+  } catch (error) {
+    await handle?.close().catch(() => {});
+    releaseMutex?.();
+    leaveQueue(path);
+    throw error;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * A host process for the cross-process suites, driven over IPC by the parent test:
+ * its clock is set by the parent (so every child agrees on "expired" at the same barrier),
+ * it makes concurrent tool calls through the SDK v2 client, logs in and out on request,
+ * and can crash itself at a chosen point of the refresh transaction (SIGKILL).
+ *
+ * env: CHILD_HOME, CHILD_MCP_URL, CHILD_HOOK (kill-after-lock | kill-after-refresh-response),
+ *      CHILD_LOCK (0 disables the cross-process lock), CHILD_REAL_CLOCK (1)
+ */
+import type { Client } from '@modelcontextprotocol/client';
+import { NeedsReauthError, OAuthManager } from '../../src/index.js';
+import { scriptedBrowserHook } from './browser-hook.js';
+import { FakeClock } from './fake-clock.js';
+import { connectV2 } from './mcp-client.js';
+
+type Command =
+  | { type: 'clock'; now: number }
+  | { type: 'go'; calls: number }
+  | { type: 'token' }
+  | { type: 'login' }
+  | { type: 'logout' }
+  | { type: 'watch' }
+  | { type: 'exit' };
+
+const send = (message: unknown) => process.send?.(message);
+const fakeClock = new FakeClock();
+const hook = process.env.CHILD_HOOK;
+const kill = () => {
+  process.kill(process.pid, 'SIGKILL');
+  return new Promise<void>(() => {});
+};
+const manager = new OAuthManager({
+  home: process.env.CHILD_HOME!,
+  ...(process.env.CHILD_REAL_CLOCK === '1' ? {} : { clock: fakeClock }),
+  interactive: 'never',
+  openBrowser: scriptedBrowserHook(),
+  crossProcessLock: process.env.CHILD_LOCK !== '0',
+  testHooks: {
+    afterLock: hook === 'kill-after-lock' ? kill : undefined,
+    afterRefreshResponse: hook === 'kill-after-refresh-response' ? kill : undefined,
+  },
+});
+const provider = manager.getOrBuildProvider('demo', process.env.CHILD_MCP_URL!);
+let client: Client | undefined;
+const tokensSent: string[] = [];
+
+process.on('message', async (command: Command) => {
+  try {
+    switch (command.type) {
+      case 'clock':
+        fakeClock.set(command.now);
+        send({ type: 'clock-set' });
+        break;
+      case 'go': {
+        try {
+          client ??= await connectV2(process.env.CHILD_MCP_URL!, provider);
+        } catch (error) {
+          // No session at all (e.g. the credential needs a new login): every call failed.
+          send({ type: 'done', ok: 0, failed: command.calls, errors: [String((error as Error).name)] });
+          break;
+        }
+        const results = await Promise.allSettled(
+          Array.from({ length: command.calls }, (_, i) =>
+            client!.callTool({ name: 'echo', arguments: { text: String(i) } }),
+          ),
+        );
+        const errors = results.flatMap((r) =>
+          r.status === 'rejected' ? [String(r.reason?.name ?? r.reason)] : [],
+        );
+        send({
+          type: 'done',
+          ok: results.length - errors.length,
+          failed: errors.length,
+          errors: errors.slice(0, 3),
+        });
+        break;
+      }
+      case 'token':
+        try {
+          const token = await provider.token();
+          tokensSent.push(token);
+          send({ type: 'token', token });
+        } catch (error) {
+          send({ type: 'token', error: (error as Error).name, message: (error as Error).message });
+        }
+        break;
+      case 'login':
+        await manager.login('demo');
+        send({ type: 'logged-in' });
+        break;
+      case 'logout':
+        await manager.logout('demo');
+        send({ type: 'logged-out' });
+        break;
+      case 'watch':
+        manager.on('credentials-changed', (e) => send({ type: 'credentials-changed', reason: e.reason }));
+        send({ type: 'watching' });
+        break;
+      case 'exit':
+        await client?.close();
+        await manager.close();
+        process.exit(0);
+    }
+  } catch (error) {
+    send({
+      type: 'error',
+      name: (error as Error).name,
+      message: (error as Error).message,
+      isReauth: error instanceof NeedsReauthError,
+    });
+  }
+});
+send({ type: 'started' });
