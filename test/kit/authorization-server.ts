@@ -119,9 +119,10 @@ export async function startAuthorizationServer(
   const signingKey = { ...(await exportJWK(privateKey)), kid: 'kit-rs256', alg: 'RS256', use: 'sig' };
 
   let provider: Provider | undefined;
+  let handle: ((req: IncomingMessage, res: ServerResponse) => unknown) | undefined;
   let issuerHost = '';
   const server = createServer((req, res) => {
-    if (!provider) {
+    if (!provider || !handle) {
       res.writeHead(503).end();
       return;
     }
@@ -136,7 +137,7 @@ export async function startAuthorizationServer(
       });
       return;
     }
-    provider.callback()(req, res);
+    handle(req, res);
   });
   const listenUrl = await listenOnLoopback(server);
   const issuer = options.issuer ?? listenUrl;
@@ -217,6 +218,8 @@ export async function startAuthorizationServer(
   created.on('server_error', (_ctx: unknown, error: Error) => {
     console.error('[test authorization server] server_error:', error);
   });
+  // Koa composes the middleware when callback() is called: once, after use().
+  handle = created.callback();
 
   return {
     issuer,

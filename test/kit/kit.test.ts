@@ -630,4 +630,23 @@ describe('test kit: SSE variant and insufficient_scope', () => {
     expect((await rawMcpPost(bed.mcp.url, admin.accessToken, toolCall('count'))).status).toBe(200);
     expect(bed.mcp.stats.toolCalls).toEqual({ echo: 1, count: 1 });
   });
+
+  it('requiredScopes guard every request and are named in the 401 challenge', async () => {
+    const strict = await startMcpServer({
+      authorizationServer: bed.as.issuer,
+      requiredScopes: ['mcp:admin'],
+    });
+    try {
+      const missing = await rawMcpPost(strict.url, undefined, toolCall('echo', { text: 'x' }));
+      expect(missing.status).toBe(401);
+      expect(missing.headers.get('www-authenticate')).toContain('scope="mcp:admin"');
+      const session = await login(bed.as.issuer, strict.resource, 'mcp:read');
+      const lacking = await rawMcpPost(strict.url, session.accessToken, toolCall('echo', { text: 'x' }));
+      expect(lacking.status).toBe(403);
+      expect(lacking.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
+      expect(strict.stats.toolCalls).toEqual({});
+    } finally {
+      await strict.close();
+    }
+  });
 });

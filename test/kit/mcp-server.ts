@@ -36,6 +36,12 @@ export interface McpTestServerOptions {
    * insufficient_scope whose `scope` is exactly this list.
    */
   toolScopes?: Record<string, string[]>;
+  /**
+   * PRM `scopes_supported`. Default: the AS's `scopes_supported` without
+   * `openid` and `offline_access`. Leave a step-up scope out of it to make
+   * clients that request every advertised scope meet the 403.
+   */
+  scopesSupported?: string[];
 }
 
 export interface McpTestServerStats {
@@ -91,6 +97,7 @@ function emptyStats(): RecordingStats {
 interface AuthorizationServerMetadata {
   issuer: string;
   jwks_uri: string;
+  scopes_supported?: string[];
 }
 
 async function discoverAuthorizationServer(issuer: string): Promise<AuthorizationServerMetadata> {
@@ -103,7 +110,7 @@ async function discoverAuthorizationServer(issuer: string): Promise<Authorizatio
     }
     const metadata = (await response.json()) as Partial<AuthorizationServerMetadata>;
     if (typeof metadata.issuer === 'string' && typeof metadata.jwks_uri === 'string') {
-      return { issuer: metadata.issuer, jwks_uri: metadata.jwks_uri };
+      return metadata as AuthorizationServerMetadata;
     }
   }
   throw new Error(`no authorization server metadata for ${issuer}`);
@@ -163,9 +170,9 @@ export async function startMcpServer(options: McpTestServerOptions): Promise<Tes
       response_types_supported: ['code'],
     },
     resourceServerUrl: new URL(resource),
-    scopesSupported: [
-      ...new Set([...requiredScopes, ...Object.values(toolScopes).flat(), 'mcp:read', 'mcp:write']),
-    ],
+    scopesSupported:
+      options.scopesSupported ??
+      (asMetadata.scopes_supported ?? []).filter((scope) => scope !== 'openid' && scope !== 'offline_access'),
     resourceName: 'mcp-oauth-manager test kit MCP server',
     dangerouslyAllowInsecureIssuerUrl: true,
   });
