@@ -29,6 +29,8 @@ export type { CredentialState } from './manager/expiry.js';
 export type { Interactive } from './manager/interactivity.js';
 export {
   type LoginOptions,
+  type LoginPrompt,
+  type LoginResult,
   OAuthManager,
   type OAuthManagerOptions,
   type ServerStatus,

@@ -5,7 +5,7 @@
  * and can crash itself at a chosen point of the refresh transaction (SIGKILL).
  *
  * env: CHILD_HOME, CHILD_MCP_URL, CHILD_HOOK (kill-after-lock | kill-after-refresh-response),
- *      CHILD_LOCK (0 disables the cross-process lock), CHILD_REAL_CLOCK (1)
+ *      CHILD_LOCK (0 disables the cross-process lock), CHILD_REAL_CLOCK (1), CHILD_SKEW_MS
  */
 import type { Client } from '@modelcontextprotocol/client';
 import { NeedsReauthError, OAuthManager } from '../../src/index.js';
@@ -35,6 +35,7 @@ const manager = new OAuthManager({
   interactive: 'never',
   openBrowser: scriptedBrowserHook(),
   crossProcessLock: process.env.CHILD_LOCK !== '0',
+  ...(process.env.CHILD_SKEW_MS ? { refreshSkewMs: Number(process.env.CHILD_SKEW_MS) } : {}),
   testHooks: {
     afterLock: hook === 'kill-after-lock' ? kill : undefined,
     afterRefreshResponse: hook === 'kill-after-refresh-response' ? kill : undefined,
