@@ -13,8 +13,8 @@ import {
   TransientAuthError,
 } from '../errors.js';
 import { type Logger, redactingLogger, silentLogger } from '../logger.js';
-import { runAuthorizationCodeFlow } from '../oauth/authorization-code-flow.js';
 import { type OpenBrowser, openInBrowser } from '../oauth/browser.js';
+import { runLoginFlow } from '../oauth/login-flow.js';
 import { isSecureOrLoopback } from '../oauth/loopback.js';
 import { revokeToken } from '../oauth/revocation.js';
 import { RefreshFailure } from '../oauth/token-refresh.js';
@@ -95,6 +95,8 @@ export type LoginPrompt =
       verificationUriComplete?: string;
       expiresInSeconds: number;
     }
+  /** A pasted line was not the expected redirect (another attempt's state, or no code); paste again. */
+  | { kind: 'paste-ignored'; server: string; reason: string }
   /** Another process is already logging in to this server; this one waits for its result. */
   | { kind: 'waiting-for-other-login'; server: string };
 
@@ -282,60 +284,102 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
   // ---------------------------------------------------------------- login / logout
 
   /**
-   * An interactive login (authorization code + PKCE, loopback callback, browser hook). The new
-   * credential is committed only when the whole flow succeeded: a failed login leaves the
-   * previous credential exactly as it was. Concurrent calls in this process share one flow.
+   * An interactive login: the authorization code flow with PKCE through the browser hook and a
+   * loopback callback, paste-back (`flow: 'paste'`) or the device flow (`flow: 'device'`). One
+   * login per server across processes: a login started while another process is logging in to
+   * the same server waits for that one and reports its result (`joined: true`) instead of opening
+   * a second authorization. The new credential is committed only when the whole flow succeeded: a
+   * failed, cancelled or timed-out login leaves the previous credential exactly as it was.
    */
-  login(name: string, options: LoginOptions = {}): Promise<void> {
+  login(name: string, options: LoginOptions = {}): Promise<LoginResult> {
     const entry = this.entry(name);
     if (entry.loginFlight) return entry.loginFlight;
-    const flight = (async () => {
-      const existing = await this.store.get(entry.key).catch(() => undefined);
-      const result = await runAuthorizationCodeFlow({
-        server: name,
-        serverUrl: entry.serverUrl,
-        config: entry.config,
-        existing,
-        fetchFn: this.fetchFn,
-        openBrowser: options.openBrowser ?? this.options.openBrowser ?? openInBrowser,
-        now: () => this.clock.now(),
-        logger: this.logger,
-        ...(options.challengeScope ? { challengeScope: options.challengeScope } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      const record: CredentialRecord = {
-        schemaVersion: CREDENTIAL_SCHEMA_VERSION,
-        recordId: randomUUID(),
-        generation: 1,
-        server: name,
-        ...(this.account !== undefined ? { account: this.account } : {}),
-        binding: {
-          serverUrl: entry.serverUrl,
-          resource: result.resource,
-          issuer: result.issuer,
-          clientId: String(result.client.information.client_id),
-        },
-        client: result.client,
-        tokens: result.tokens,
-        discovery: result.discovery,
-        state: 'valid',
-        updatedAt: this.clock.now(),
-      };
-      // Commit under the transaction lock so it never interleaves with a refresh elsewhere.
-      await this.withLock(entry, async () => {
-        const current = await this.store.get(entry.key).catch(() => undefined);
-        const put = await this.store.put(entry.key, record, current ? versionOf(current) : null);
-        if (!put.ok)
-          throw new LoginError(name, 'the stored credential changed during the login; run the login again');
-      });
-      entry.backoff = { until: 0, attempts: 0 };
-      await this.adopt(entry, record, 'login');
-      this.emit('reconnect-required', { server: name, reason: 'new login' });
-    })().finally(() => {
+    const flight = this.loginOnce(entry, options).finally(() => {
       entry.loginFlight = undefined;
     });
     entry.loginFlight = flight;
     return flight;
+  }
+
+  private async loginOnce(entry: ServerEntry, options: LoginOptions): Promise<LoginResult> {
+    const name = entry.name;
+    const before = await this.store.get(entry.key).catch(() => undefined);
+    const timeoutMs = (entry.config.timeoutSeconds ?? 300) * 1000;
+    let entered = false;
+    try {
+      await this.store.withLock(
+        entry.key,
+        async () => {
+          entered = true;
+          await this.runLoginAndCommit(entry, options);
+        },
+        { purpose: 'login', waitMs: 0 },
+      );
+    } catch (error) {
+      if (entered || !(error instanceof LockTimeoutError)) throw error;
+      // Another process is logging in to this server: wait for it, never open a second tab.
+      options.prompt?.({ kind: 'waiting-for-other-login', server: name });
+      await this.store.withLock(entry.key, async () => {}, { purpose: 'login', waitMs: timeoutMs + 30_000 });
+      entry.changeSeq++;
+      await this.reload(entry);
+      const after = entry.record;
+      if (!after?.tokens || after.state !== 'valid' || after.recordId === before?.recordId) {
+        throw new LoginError(
+          name,
+          'the login running in another process did not complete; run the login again',
+        );
+      }
+      return { server: name, joined: true, status: await this.status(name) };
+    }
+    return { server: name, joined: false, status: await this.status(name) };
+  }
+
+  private async runLoginAndCommit(entry: ServerEntry, options: LoginOptions): Promise<void> {
+    const name = entry.name;
+    const existing = await this.store.get(entry.key).catch(() => undefined);
+    const result = await runLoginFlow({
+      server: name,
+      serverUrl: entry.serverUrl,
+      config: entry.config,
+      existing,
+      flow: options.flow ?? 'browser',
+      fetchFn: this.fetchFn,
+      openBrowser: options.openBrowser ?? this.options.openBrowser ?? openInBrowser,
+      input: options.input,
+      prompt: (p) => options.prompt?.({ ...p, server: name }),
+      now: () => this.clock.now(),
+      ...(options.challengeScope ? { challengeScope: options.challengeScope } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const record: CredentialRecord = {
+      schemaVersion: CREDENTIAL_SCHEMA_VERSION,
+      recordId: randomUUID(),
+      generation: 1,
+      server: name,
+      ...(this.account !== undefined ? { account: this.account } : {}),
+      binding: {
+        serverUrl: entry.serverUrl,
+        resource: result.resource,
+        issuer: result.issuer,
+        clientId: String(result.client.information.client_id),
+      },
+      client: result.client,
+      tokens: result.tokens,
+      discovery: result.discovery,
+      state: 'valid',
+      updatedAt: this.clock.now(),
+    };
+    // Commit under the refresh lock so it never interleaves with a refresh elsewhere.
+    await this.withLock(entry, async () => {
+      const current = await this.store.get(entry.key).catch(() => undefined);
+      const put = await this.store.put(entry.key, record, current ? versionOf(current) : null);
+      if (!put.ok)
+        throw new LoginError(name, 'the stored credential changed during the login; run the login again');
+    });
+    this.logger.info(`Logged in to '${name}'`, { issuer: result.issuer, clientKind: result.client.kind });
+    entry.backoff = { until: 0, attempts: 0 };
+    await this.adopt(entry, record, 'login');
+    this.emit('reconnect-required', { server: name, reason: 'new login' });
   }
 
   /**

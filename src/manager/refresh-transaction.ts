@@ -141,7 +141,18 @@ export async function runRefreshTransaction(
         ctx.logger.warn(
           `Refresh rejected for '${current.server}' (${error.oauthCode}); a new login is needed`,
         );
-        return markNeedsReauth(ctx, current, `the authorization server answered ${error.oauthCode}`);
+        // A rejected client is registered again at the next login instead of being replayed.
+        const clientRejected =
+          error.oauthCode === 'invalid_client' || error.oauthCode === 'unauthorized_client';
+        const failed = clientRejected
+          ? { ...current, client: { ...current.client, rejectedAt: ctx.clock.now() } }
+          : current;
+        return markNeedsReauth(
+          ctx,
+          failed,
+          `the authorization server answered ${error.oauthCode}`,
+          versionOf(current),
+        );
       }
       throw error;
     }
@@ -176,6 +187,7 @@ async function markNeedsReauth(
   ctx: TransactionContext,
   failed: CredentialRecord,
   reason: string,
+  expected: RecordVersion = versionOf(failed),
 ): Promise<TransactionOutcome> {
   const next: CredentialRecord = {
     ...failed,
@@ -184,7 +196,7 @@ async function markNeedsReauth(
     reauthReason: reason,
     updatedAt: ctx.clock.now(),
   };
-  const result = await ctx.store.put(ctx.key, next, versionOf(failed));
+  const result = await ctx.store.put(ctx.key, next, expected);
   if (!result.ok) {
     if (result.current?.tokens && result.current.state === 'valid')
       return { kind: 'adopted', record: result.current };

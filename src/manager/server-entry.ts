@@ -1,6 +1,7 @@
 import type { OAuthConfig } from '../config/oauth-config.js';
 import type { CredentialRecord } from '../store/credential-record.js';
 import type { CredentialKey } from '../store/credential-store.js';
+import type { LoginResult } from './oauth-manager.js';
 
 /**
  * What the manager keeps per server: the last record it read (the hot path reads only this),
@@ -21,7 +22,7 @@ export class ServerEntry {
   flight: Promise<string> | undefined;
   /** In-flight 401 recoveries, keyed by the access token the server rejected. */
   readonly pending401 = new Map<string, Promise<boolean>>();
-  loginFlight: Promise<void> | undefined;
+  loginFlight: Promise<LoginResult> | undefined;
   /** Transient-failure back-off: no refresh attempt before `until`. */
   backoff = { until: 0, attempts: 0 };
 

@@ -4,189 +4,177 @@ import {
   exchangeAuthorization,
   type FetchLike,
   type OAuthClientInformationMixed,
-  type OAuthProtectedResourceMetadata,
-  registerClient,
+  OAuthError,
   startAuthorization,
 } from '@modelcontextprotocol/client';
 import type { OAuthConfig } from '../config/oauth-config.js';
-import { ConfigError, LoginError, McpOAuthError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type {
-  CredentialRecord,
-  StoredClient,
-  StoredDiscovery,
-  StoredTokens,
-} from '../store/credential-record.js';
+import { ConfigError, LoginError } from '../errors.js';
+import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/credential-record.js';
 import type { OpenBrowser } from './browser.js';
-import { discover, issuerOf, resourceOf } from './discovery.js';
-import { startLoopbackCallback } from './loopback-callback.js';
+import { chooseClient } from './client-identity.js';
+import {
+  type AuthorizationResponse,
+  type LoopbackCallback,
+  startLoopbackCallback,
+} from './loopback-callback.js';
+import { readPastedResponse } from './paste-back.js';
+import { sshPortForwardHint } from './ssh.js';
 import { tokensFromResponse } from './token-refresh.js';
-
-export interface AuthorizationResult {
-  discovery: StoredDiscovery;
-  client: StoredClient;
-  tokens: StoredTokens;
-  resource: string;
-  issuer: string;
-}
 
 /** The per-server callback path, so concurrent logins to different servers never cross. */
 export function callbackPath(server: string): string {
   return `/callback/${createHash('sha256').update(server).digest('base64url').slice(0, 12)}`;
 }
 
-/**
- * Scope selection (MCP 2025-11-25 "Scope Selection Strategy"): the configured scope, else the
- * challenge's, else all of the protected-resource metadata's `scopes_supported`, else none; plus
- * `offline_access` only when the authorization server lists it (SEP-2207).
- */
-export function selectScope(
-  config: OAuthConfig,
-  discovery: StoredDiscovery,
-  challengeScope: string | undefined,
-): string | undefined {
-  const prm = discovery.resourceMetadata as OAuthProtectedResourceMetadata | undefined;
-  const base = config.scope ?? challengeScope ?? prm?.scopes_supported?.join(' ');
-  const asScopes = (discovery.authorizationServerMetadata?.scopes_supported ?? []) as string[];
-  const words = new Set((base ?? '').split(/\s+/).filter(Boolean));
-  if (asScopes.includes('offline_access')) words.add('offline_access');
-  return words.size > 0 ? [...words].join(' ') : undefined;
-}
+export type CodeFlowPrompt =
+  | { kind: 'open-url'; url: string; sshHint?: string }
+  | { kind: 'paste-url'; url: string }
+  | { kind: 'paste-ignored'; reason: string };
 
 /**
- * The authorization code grant (RFC 6749 §4.1) with PKCE S256 (RFC 7636), the RFC 8707 resource,
- * RFC 9207 `iss` checking and a loopback redirect (RFC 8252), through the SDK's helpers. Client
- * identity: configured client, else the stored DCR client of the same issuer (its redirect port
- * is reused so its registration stays valid), else dynamic registration (RFC 7591). Nothing is
- * stored here: the caller commits the result only when the whole flow succeeded.
+ * The authorization code grant (RFC 6749 §4.1) with PKCE S256 (RFC 7636), the RFC 8707
+ * `resource`, exact `state` matching and RFC 9207 `iss` checking (by the SDK's exchange), and a
+ * loopback redirect on 127.0.0.1 (RFC 8252 §7.3). The response arrives at the loopback listener
+ * or, with `receive: 'paste'`, as the redirected address pasted on `input` (whichever comes
+ * first). A stored DCR client keeps its redirect port; a stored client the token endpoint
+ * rejects with `invalid_client` is registered again, once. Nothing is stored here.
  */
 export async function runAuthorizationCodeFlow(input: {
   server: string;
-  serverUrl: string;
   config: OAuthConfig;
-  existing: CredentialRecord | undefined;
+  discovery: StoredDiscovery;
+  resource: string;
+  scope: string | undefined;
+  storedClient: StoredClient | undefined;
   fetchFn: FetchLike;
+  receive: 'browser' | 'paste';
   openBrowser: OpenBrowser;
+  input: NodeJS.ReadableStream | undefined;
+  prompt: (prompt: CodeFlowPrompt) => void;
   now: () => number;
-  logger: Logger;
-  challengeScope?: string;
-  resourceMetadataUrl?: URL;
-  signal?: AbortSignal;
-}): Promise<AuthorizationResult> {
-  const timeoutMs = (input.config.timeoutSeconds ?? 300) * 1000;
-  const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(input.signal ? [input.signal] : [])]);
+  deadline: AbortSignal;
+}): Promise<{ client: StoredClient; tokens: StoredTokens }> {
+  const metadata = input.discovery.authorizationServerMetadata as AuthorizationServerMetadata | undefined;
+  if (metadata && !metadata.code_challenge_methods_supported?.includes('S256')) {
+    throw new LoginError(
+      input.server,
+      `the authorization server ${metadata.issuer} does not advertise PKCE S256 (code_challenge_methods_supported), which MCP requires`,
+    );
+  }
+  let stored = input.storedClient;
+  const listener = await listen(input.server, input.config, stored);
   try {
-    const discovery = await discover(input.serverUrl, {
-      fetchFn: input.fetchFn,
-      ...(input.resourceMetadataUrl ? { resourceMetadataUrl: input.resourceMetadataUrl } : {}),
-    });
-    const issuer = issuerOf(discovery);
-    const resource = resourceOf(input.serverUrl, discovery);
-    const metadata = discovery.authorizationServerMetadata as AuthorizationServerMetadata | undefined;
-    const methods = metadata?.code_challenge_methods_supported;
-    if (metadata && !methods?.includes('S256')) {
-      throw new LoginError(input.server, `the authorization server ${issuer} does not advertise PKCE S256`);
-    }
-
-    const reusable =
-      !input.config.clientId &&
-      input.existing?.client?.kind === 'dcr' &&
-      input.existing.binding.issuer === issuer &&
-      input.existing.client.redirectUri
-        ? input.existing.client
-        : undefined;
-    const path = callbackPath(input.server);
-    const configuredPort = input.config.redirectPort ?? 0;
-    const reusedPort = reusable ? Number(new URL(reusable.redirectUri!).port) : 0;
-    let listener = await startLoopbackCallback({
-      server: input.server,
-      port: configuredPort || reusedPort,
-      path,
-    }).catch(async (error: unknown) => {
-      // The stored client's port is taken and none is configured: pick a new port and register again.
-      if (error instanceof ConfigError && !configuredPort && reusedPort) {
-        return startLoopbackCallback({ server: input.server, port: 0, path });
-      }
-      throw error;
-    });
-    try {
-      const scope = selectScope(input.config, discovery, input.challengeScope);
-      const client = await resolveClient({
-        ...input,
-        discovery,
+    for (let attempt = 0; ; attempt++) {
+      const { client, fresh } = await chooseClient({
+        server: input.server,
+        config: input.config,
+        authorizationServerUrl: input.discovery.authorizationServerUrl,
         metadata,
+        stored,
+        grant: 'authorization_code',
         redirectUri: listener.redirectUri,
-        reusable: reusable?.redirectUri === listener.redirectUri ? reusable : undefined,
-        scope,
-      });
-      const state = randomBytes(32).toString('base64url');
-      const { authorizationUrl, codeVerifier } = await startAuthorization(discovery.authorizationServerUrl, {
-        metadata,
-        clientInformation: client.information as OAuthClientInformationMixed,
-        redirectUrl: listener.redirectUri,
-        ...(scope ? { scope } : {}),
-        state,
-        resource: new URL(resource),
-      });
-      input.logger.info(`Opening the browser to log in to '${input.server}'`, { issuer });
-      const browser = await input.openBrowser(authorizationUrl.href);
-      const response = await Promise.race([listener.waitForResponse(state, deadline), browser.failed]);
-      const tokens = await exchangeAuthorization(discovery.authorizationServerUrl, {
-        metadata,
-        clientInformation: client.information as OAuthClientInformationMixed,
-        authorizationCode: response.code,
-        iss: response.iss,
-        codeVerifier,
-        redirectUri: listener.redirectUri,
-        resource: new URL(resource),
+        scope: input.scope,
         fetchFn: input.fetchFn,
       });
-      return { discovery, client, tokens: tokensFromResponse(tokens, input.now()), resource, issuer };
-    } finally {
-      await listener.close();
-      listener = undefined as never;
+      const state = randomBytes(32).toString('base64url');
+      const { authorizationUrl, codeVerifier } = await startAuthorization(
+        input.discovery.authorizationServerUrl,
+        {
+          metadata,
+          clientInformation: client.information as OAuthClientInformationMixed,
+          redirectUrl: listener.redirectUri,
+          ...(input.scope ? { scope: input.scope } : {}),
+          state,
+          resource: new URL(input.resource),
+        },
+      );
+      const response = await receive(input, listener, authorizationUrl.href, state);
+      try {
+        const tokens = await exchangeAuthorization(input.discovery.authorizationServerUrl, {
+          metadata,
+          clientInformation: client.information as OAuthClientInformationMixed,
+          authorizationCode: response.code,
+          iss: response.iss,
+          codeVerifier,
+          redirectUri: listener.redirectUri,
+          resource: new URL(input.resource),
+          fetchFn: input.fetchFn,
+        });
+        return { client, tokens: tokensFromResponse(tokens, input.now()) };
+      } catch (error) {
+        // A dead stored registration: register again, once (never for a configured client).
+        const rejected = OAuthError.isInstance(error) && String(error.code) === 'invalid_client';
+        if (rejected && client.kind === 'dcr' && !fresh && attempt === 0) {
+          stored = { ...client, rejectedAt: input.now() };
+          continue;
+        }
+        throw error;
+      }
     }
-  } catch (error) {
-    if (error instanceof McpOAuthError) throw error;
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new LoginError(input.server, detail, { cause: error });
+  } finally {
+    await listener.close();
   }
 }
 
-async function resolveClient(input: {
-  server: string;
-  config: OAuthConfig;
-  discovery: StoredDiscovery;
-  metadata: AuthorizationServerMetadata | undefined;
-  redirectUri: string;
-  reusable: StoredClient | undefined;
-  scope: string | undefined;
-  fetchFn: FetchLike;
-}): Promise<StoredClient> {
-  if (input.config.clientId) {
-    return {
-      kind: 'preregistered',
-      information: {
-        client_id: input.config.clientId,
-        ...(input.config.clientSecret ? { client_secret: input.config.clientSecret } : {}),
-        redirect_uris: [input.redirectUri],
-      },
-      redirectUri: input.redirectUri,
-    };
+async function listen(
+  server: string,
+  config: OAuthConfig,
+  stored: StoredClient | undefined,
+): Promise<LoopbackCallback> {
+  const path = callbackPath(server);
+  const configured = config.redirectPort ?? 0;
+  // A DCR client's redirect URI includes its port: reuse it so the registration stays valid.
+  const kept =
+    !config.clientId && stored?.kind === 'dcr' && stored.redirectUri
+      ? Number(new URL(stored.redirectUri).port)
+      : 0;
+  try {
+    return await startLoopbackCallback({
+      server,
+      port: configured || kept,
+      path,
+      portKey: 'oauth.redirect_port',
+    });
+  } catch (error) {
+    // The kept port is taken and none is configured: a new port, and so a new registration.
+    if (error instanceof ConfigError && !configured && kept)
+      return startLoopbackCallback({ server, port: 0, path });
+    throw error;
   }
-  if (input.reusable) return input.reusable;
-  const information = await registerClient(input.discovery.authorizationServerUrl, {
-    metadata: input.metadata,
-    clientMetadata: {
-      client_name: input.config.clientName ?? 'mcp-oauth-manager',
-      redirect_uris: [input.redirectUri],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-      application_type: 'native',
-      ...(input.scope ? { scope: input.scope } : {}),
-    },
-    fetchFn: input.fetchFn,
+}
+
+async function receive(
+  input: Parameters<typeof runAuthorizationCodeFlow>[0],
+  listener: LoopbackCallback,
+  url: string,
+  state: string,
+): Promise<AuthorizationResponse> {
+  const fromListener = listener.waitForResponse(state, input.deadline);
+  if (input.receive === 'paste') {
+    input.prompt({ kind: 'paste-url', url });
+    const fromPaste = readPastedResponse({
+      server: input.server,
+      stream: input.input ?? process.stdin,
+      state,
+      signal: input.deadline,
+      onIgnored: (reason) => input.prompt({ kind: 'paste-ignored', reason }),
+    });
+    // The person may be on this machine after all: the listener can win the race.
+    return Promise.race([fromListener, fromPaste]);
+  }
+  const sshHint = sshPortForwardHint(listener.port);
+  input.prompt({ kind: 'open-url', url, ...(sshHint ? { sshHint } : {}) });
+  let failed: Promise<never> = new Promise<never>(() => {});
+  try {
+    ({ failed } = await input.openBrowser(url));
+  } catch {
+    // No opener here: the URL was shown, so the person can still open it by hand.
+  }
+  const browserFailed = failed.catch((error: unknown) => {
+    throw new LoginError(
+      input.server,
+      `${error instanceof Error ? error.message : String(error)}; open the address shown by hand, or log in with --no-browser`,
+    );
   });
-  return { kind: 'dcr', information: { ...information }, redirectUri: input.redirectUri };
+  return Promise.race([fromListener, browserFailed]);
 }

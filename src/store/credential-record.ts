@@ -24,6 +24,8 @@ const clientSchema = z.object({
   information: z.looseObject({ client_id: z.string().min(1) }),
   /** The redirect URI registered for this client (a DCR client keeps its port). */
   redirectUri: z.string().optional(),
+  /** When the authorization server rejected this client (invalid_client): the next login registers again. */
+  rejectedAt: z.number().int().optional(),
 });
 
 const discoverySchema = z.object({

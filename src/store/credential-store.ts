@@ -21,6 +21,12 @@ export type PutResult = { ok: true } | { ok: false; current: CredentialRecord | 
 
 /** A cross-process mutual exclusion held for the duration of `fn`. */
 export interface LockOptions {
+  /**
+   * Which lock of the key: 'refresh' (default) serialises refresh transactions, logout and commits;
+   * 'login' makes one interactive login per server across processes, held for minutes without
+   * blocking refreshes of the credential it may replace.
+   */
+  purpose?: 'refresh' | 'login';
   /** How long to wait for the lock before LockTimeoutError. */
   waitMs?: number;
   /** A holder that stopped renewing for this long is considered dead and its lock is taken over. */

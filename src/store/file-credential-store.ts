@@ -270,7 +270,8 @@ export class FileCredentialStore implements CredentialStore {
   async withLock<T>(key: CredentialKey, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
     const { locksDir } = await this.ensureReady();
     const base = this.nameOf(key);
-    const release = await acquireFileLock(join(locksDir, `${base}.txn`), {
+    const suffix = options.purpose === 'login' ? 'login' : 'txn';
+    const release = await acquireFileLock(join(locksDir, `${base}.${suffix}`), {
       waitMs: options.waitMs ?? this.lockWaitMs,
       logger: this.logger,
       what: `the credential of MCP server '${key.server}'`,

@@ -104,7 +104,7 @@ export class MemoryCredentialStore implements CredentialStore {
   }
 
   async withLock<T>(key: CredentialKey, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-    const id = keyIdentity(key);
+    const id = `${options.purpose ?? 'refresh'}:${keyIdentity(key)}`;
     const waitMs = options.waitMs ?? this.lockWaitMs;
     let entry = this.mutexes.get(id);
     if (!entry) {

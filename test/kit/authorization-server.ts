@@ -16,6 +16,8 @@ export interface AuthorizationServerOptions {
   scopes?: string[];
   /** RFC 7009 revocation endpoint; default true. */
   revocation?: boolean;
+  /** RFC 8628 device authorization grant; default true. */
+  deviceFlow?: boolean;
 }
 
 export interface AuthorizationServerStats {
@@ -48,6 +50,8 @@ export interface TestAuthorizationServer {
   setAccessTokenTtl(seconds: number): void;
   /** Revoke every grant: every refresh token then gets invalid_grant. */
   revokeAllGrants(): Promise<void>;
+  /** Forgets a registered client (a dead DCR registration): its requests then fail with invalid_client. */
+  deleteClient(clientId: string): void;
   close(): Promise<void>;
 }
 
@@ -180,6 +184,8 @@ export async function startAuthorizationServer(
     features: {
       devInteractions: { enabled: false },
       registration: { enabled: true },
+      // RFC 8628, for `mcp-oauth login --device`; approved by scriptedDeviceApproval().
+      deviceFlow: { enabled: options.deviceFlow ?? true },
       revocation: { enabled: options.revocation ?? true, allowedPolicy: () => true },
       resourceIndicators: {
         enabled: true,
@@ -238,6 +244,13 @@ export async function startAuthorizationServer(
       for (const key of store.keysWhere(
         (model, payload) =>
           model === 'Grant' || (typeof payload.grantId === 'string' && grantIds.has(payload.grantId)),
+      )) {
+        store.delete(key);
+      }
+    },
+    deleteClient(clientId: string) {
+      for (const key of store.keysWhere(
+        (model, payload) => model === 'Client' && payload.client_id === clientId,
       )) {
         store.delete(key);
       }

@@ -40,3 +40,4 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     },
   };
 }
+export * from './device-approval.js';

@@ -22,6 +22,11 @@ export interface BrowseOptions {
    * ignore such stray requests. Default: no favicon request.
    */
   favicon?: 'before' | 'after';
+  /**
+   * false: stop at the redirect to the callback and return its URL without requesting it (what a
+   * person copies from the address bar for `--no-browser` paste-back). Default true.
+   */
+  loadCallback?: boolean;
 }
 
 const BROWSER_HEADERS = {
@@ -29,7 +34,7 @@ const BROWSER_HEADERS = {
   'user-agent': 'mcp-oauth-manager-test-kit/scripted-browser',
 };
 
-interface AutoPostForm {
+export interface AutoPostForm {
   action: string;
   fields: [string, string][];
 }
@@ -52,7 +57,7 @@ function attribute(tag: string, name: string): string | undefined {
 // A page with a POST form, e.g. oidc-provider's response_mode=form_post page,
 // which a browser submits by script. Pages that need a person are not forms
 // the kit should submit, but the auto-approver never serves one.
-function findAutoPostForm(html: string): AutoPostForm | undefined {
+export function findAutoPostForm(html: string): AutoPostForm | undefined {
   const formTag = /<form\b[^>]*>/i.exec(html)?.[0];
   if (!formTag || attribute(formTag, 'method')?.toLowerCase() !== 'post') return undefined;
   const action = attribute(formTag, 'action');
@@ -84,6 +89,8 @@ export async function scriptedBrowse(
   let init: { method: string; body?: URLSearchParams } = { method: 'GET' };
   for (let hops = 0; ; hops += 1) {
     if (url.origin !== authorizationOrigin) {
+      if (options.loadCallback === false)
+        return { callbackUrl: url.href, callbackStatus: 0, callbackBody: '', hops };
       return loadCallback(fetchImpl, jar, url, init, hops, options.favicon);
     }
     if (hops > maxHops) throw new Error(`scripted browser: more than ${maxHops} hops, last at ${url.href}`);

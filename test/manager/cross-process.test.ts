@@ -66,15 +66,11 @@ describe('processes sharing one home folder', () => {
   }, 180_000);
 
   it('one round with a real short lifetime, no injected clock: exactly 1 refresh, zero invalid_grant', async () => {
-    // 8 s tokens and a 0.5 s skew: the refreshed token stays fresh for 7.5 s, longer than any
-    // round takes, so a second request would be a second refresh of the same expiry.
-    const { as, mcp, home, readRecord } = await testbed(8);
-    const kids = await children(8, {
-      CHILD_HOME: home,
-      CHILD_MCP_URL: mcp.url,
-      CHILD_REAL_CLOCK: '1',
-      CHILD_SKEW_MS: '500',
-    });
+    // The first token lives 4 s of real time; the refreshed one lives 1 h, so however slow the
+    // round is on a loaded machine, it can only see this one expiry.
+    const { as, mcp, home, readRecord } = await testbed(4);
+    as.setAccessTokenTtl(3600);
+    const kids = await children(8, { CHILD_HOME: home, CHILD_MCP_URL: mcp.url, CHILD_REAL_CLOCK: '1' });
     const { tokens } = await readRecord();
     await new Promise((r) => setTimeout(r, Math.max(0, tokens.expiresAt - Date.now()) + 200));
     const results = await round(kids, undefined, 50);

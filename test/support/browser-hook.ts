@@ -2,10 +2,17 @@ import type { OpenBrowser } from '../../src/oauth/browser.js';
 import { scriptedBrowse } from '../kit/scripted-browser.js';
 
 /** An in-process browser hook: the scripted browser follows the pages and hits the callback. */
-export function scriptedBrowserHook(counter?: { opened: number }): OpenBrowser {
+export function scriptedBrowserHook(
+  counter?: { opened: number },
+  options: { delayMs?: number; favicon?: 'before' | 'after' } = {},
+): OpenBrowser {
   return async (url) => {
     if (counter) counter.opened++;
-    const done = scriptedBrowse(url);
+    const done = (async () => {
+      // A person takes a while in the browser: lets tests overlap two logins.
+      if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
+      return scriptedBrowse(url, options.favicon ? { favicon: options.favicon } : {});
+    })();
     return {
       failed: done.then(
         (r) =>

@@ -5,7 +5,7 @@
  * and can crash itself at a chosen point of the refresh transaction (SIGKILL).
  *
  * env: CHILD_HOME, CHILD_MCP_URL, CHILD_HOOK (kill-after-lock | kill-after-refresh-response),
- *      CHILD_LOCK (0 disables the cross-process lock), CHILD_REAL_CLOCK (1), CHILD_SKEW_MS
+ *      CHILD_LOCK (0 disables the cross-process lock), CHILD_REAL_CLOCK (1), CHILD_SKEW_MS, CHILD_BROWSER_DELAY_MS
  */
 import type { Client } from '@modelcontextprotocol/client';
 import { NeedsReauthError, OAuthManager } from '../../src/index.js';
@@ -33,7 +33,7 @@ const manager = new OAuthManager({
   home: process.env.CHILD_HOME!,
   ...(process.env.CHILD_REAL_CLOCK === '1' ? {} : { clock: fakeClock }),
   interactive: 'never',
-  openBrowser: scriptedBrowserHook(),
+  openBrowser: scriptedBrowserHook(undefined, { delayMs: Number(process.env.CHILD_BROWSER_DELAY_MS ?? 0) }),
   crossProcessLock: process.env.CHILD_LOCK !== '0',
   ...(process.env.CHILD_SKEW_MS ? { refreshSkewMs: Number(process.env.CHILD_SKEW_MS) } : {}),
   testHooks: {
@@ -85,10 +85,12 @@ process.on('message', async (command: Command) => {
           send({ type: 'token', error: (error as Error).name, message: (error as Error).message });
         }
         break;
-      case 'login':
-        await manager.login('demo');
-        send({ type: 'logged-in' });
+      case 'login': {
+        const waited: string[] = [];
+        const result = await manager.login('demo', { prompt: (p) => waited.push(p.kind) });
+        send({ type: 'logged-in', joined: result.joined, prompts: waited });
         break;
+      }
       case 'logout':
         await manager.logout('demo');
         send({ type: 'logged-out' });

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { redact, redactText } from '../../src/logger.js';
 import { freshness, skewFor, stateOf } from '../../src/manager/expiry.js';
 import { mayPromptImplicitly } from '../../src/manager/interactivity.js';
-import { selectScope } from '../../src/oauth/authorization-code-flow.js';
 import { isLoopbackHost, isSecureOrLoopback } from '../../src/oauth/loopback.js';
+import { selectScope } from '../../src/oauth/scope-selection.js';
 import { classifyRefreshError, tokensFromResponse } from '../../src/oauth/token-refresh.js';
 
 describe('tokensFromResponse (RFC 6749 §6)', () => {

@@ -1,0 +1,116 @@
+import * as oauth from 'oauth4webapi';
+import { LoginError } from '../errors.js';
+import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/credential-record.js';
+import { isLoopbackHost } from './loopback.js';
+import { tokensFromResponse } from './token-refresh.js';
+
+export interface DeviceCodePrompt {
+  verificationUri: string;
+  userCode: string;
+  verificationUriComplete?: string;
+  expiresInSeconds: number;
+}
+
+/**
+ * The device authorization grant (RFC 8628): a device authorization request (§3.1), the code
+ * shown to the person (§3.3), and token polling (§3.4) that honours `authorization_pending` and
+ * `slow_down` (§3.5), through oauth4webapi. `resource` (RFC 8707) goes with both requests.
+ */
+export async function runDeviceFlow(input: {
+  server: string;
+  discovery: StoredDiscovery;
+  client: StoredClient;
+  scope: string | undefined;
+  resource: string;
+  fetchFn: typeof fetch;
+  signal: AbortSignal;
+  now: () => number;
+  show: (prompt: DeviceCodePrompt) => void;
+}): Promise<StoredTokens> {
+  const metadata = input.discovery.authorizationServerMetadata;
+  const endpoint = metadata?.device_authorization_endpoint;
+  if (typeof endpoint !== 'string' || typeof metadata?.issuer !== 'string') {
+    throw new LoginError(
+      input.server,
+      'the authorization server does not offer the device flow; log in with the browser or --no-browser',
+    );
+  }
+  const as = { ...metadata, issuer: metadata.issuer } as oauth.AuthorizationServer;
+  const info = input.client.information as { client_id: string; client_secret?: string };
+  const client: oauth.Client = { client_id: info.client_id };
+  const auth = info.client_secret ? oauth.ClientSecretPost(info.client_secret) : oauth.None();
+  const insecure = isLoopbackHost(new URL(endpoint).hostname);
+  const common = {
+    [oauth.customFetch]: input.fetchFn,
+    [oauth.allowInsecureRequests]: insecure,
+    signal: input.signal,
+  };
+
+  const parameters: Record<string, string> = { resource: input.resource };
+  if (input.scope) parameters.scope = input.scope;
+  const authorization = await oauth.processDeviceAuthorizationResponse(
+    as,
+    client,
+    await oauth.deviceAuthorizationRequest(as, client, auth, parameters, common),
+  );
+  input.show({
+    verificationUri: authorization.verification_uri,
+    userCode: authorization.user_code,
+    ...(authorization.verification_uri_complete
+      ? { verificationUriComplete: authorization.verification_uri_complete }
+      : {}),
+    expiresInSeconds: authorization.expires_in,
+  });
+
+  let intervalMs = (authorization.interval ?? 5) * 1000;
+  const expiresAt = Date.now() + authorization.expires_in * 1000;
+  for (;;) {
+    await sleep(intervalMs, input.signal, input.server);
+    if (Date.now() > expiresAt)
+      throw new LoginError(input.server, 'the device code expired before it was approved');
+    try {
+      const response = await oauth.deviceCodeGrantRequest(as, client, auth, authorization.device_code, {
+        ...common,
+        additionalParameters: { resource: input.resource },
+      });
+      const tokens = await oauth.processDeviceCodeResponse(as, client, response);
+      return tokensFromResponse(
+        {
+          access_token: tokens.access_token,
+          token_type: tokens.token_type,
+          ...(tokens.expires_in !== undefined ? { expires_in: tokens.expires_in } : {}),
+          ...(tokens.refresh_token ? { refresh_token: tokens.refresh_token } : {}),
+          ...(tokens.scope ? { scope: tokens.scope } : {}),
+        },
+        input.now(),
+      );
+    } catch (error) {
+      if (error instanceof oauth.ResponseBodyError) {
+        if (error.error === 'authorization_pending') continue;
+        if (error.error === 'slow_down') {
+          intervalMs += 5000;
+          continue;
+        }
+        throw new LoginError(input.server, `the authorization server answered ${error.error}`, {
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal, server: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new LoginError(server, 'the device code was not approved before the deadline'));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,89 @@
+import { createInterface } from 'node:readline';
+import { LoginError } from '../errors.js';
+import type { AuthorizationResponse } from './loopback-callback.js';
+
+export interface PastedResponse {
+  code?: string;
+  state?: string;
+  iss?: string;
+  error?: string;
+  errorDescription?: string;
+}
+
+/**
+ * Parses what a person pastes after the browser was redirected: the whole address, or only its
+ * query (`?code=…&state=…` or `code=…&state=…`). Undefined when the text carries none of these.
+ */
+export function parsePastedResponse(text: string): PastedResponse | undefined {
+  const trimmed = text.trim();
+  if (!trimmed) return undefined;
+  let query: string;
+  try {
+    query = new URL(trimmed).search;
+  } catch {
+    query = trimmed.startsWith('?') ? trimmed : `?${trimmed}`;
+  }
+  const params = new URLSearchParams(query);
+  const get = (name: string) => params.get(name) ?? undefined;
+  const parsed: PastedResponse = {
+    code: get('code'),
+    state: get('state'),
+    iss: get('iss'),
+    error: get('error'),
+    errorDescription: get('error_description'),
+  };
+  return parsed.code || parsed.error ? parsed : undefined;
+}
+
+/**
+ * Reads lines from `input` (a TTY or a pipe) until one is the authorization response for
+ * `state`. A line with another state or no code is reported through `onIgnored` and skipped.
+ */
+export function readPastedResponse(input: {
+  server: string;
+  stream: NodeJS.ReadableStream;
+  state: string;
+  signal: AbortSignal;
+  onIgnored?: (reason: string) => void;
+}): Promise<AuthorizationResponse> {
+  return new Promise<AuthorizationResponse>((resolve, reject) => {
+    const lines = createInterface({ input: input.stream, terminal: false });
+    let done = false;
+    const finish = (outcome: () => void) => {
+      if (done) return;
+      done = true;
+      input.signal.removeEventListener('abort', onAbort);
+      lines.close();
+      outcome();
+    };
+    const onAbort = () =>
+      finish(() =>
+        reject(new LoginError(input.server, 'no authorization response arrived before the deadline')),
+      );
+    if (input.signal.aborted) return onAbort();
+    input.signal.addEventListener('abort', onAbort, { once: true });
+    lines.on('line', (line) => {
+      const pasted = parsePastedResponse(line);
+      if (!pasted) {
+        if (line.trim())
+          input.onIgnored?.('that is not the address the browser was sent to (it has no code)');
+        return;
+      }
+      if (pasted.state !== input.state) {
+        input.onIgnored?.('that address belongs to another login attempt (its state does not match)');
+        return;
+      }
+      if (pasted.error) {
+        const detail = `the authorization server answered ${pasted.error}${pasted.errorDescription ? ` (${pasted.errorDescription})` : ''}`;
+        finish(() => reject(new LoginError(input.server, detail)));
+        return;
+      }
+      finish(() => resolve({ code: pasted.code!, iss: pasted.iss }));
+    });
+    lines.on('close', () =>
+      finish(() =>
+        reject(new LoginError(input.server, 'the input ended before the redirected address was pasted')),
+      ),
+    );
+  });
+}

@@ -1,0 +1,22 @@
+import type { OAuthProtectedResourceMetadata } from '@modelcontextprotocol/client';
+import type { OAuthConfig } from '../config/oauth-config.js';
+import type { StoredDiscovery } from '../store/credential-record.js';
+
+/**
+ * Scope selection (MCP 2025-11-25, "Scope Selection Strategy"): the configured scope, else the
+ * challenge's `scope`, else all of the protected-resource metadata's `scopes_supported`, else
+ * none; plus `offline_access` only when the authorization server lists it (SEP-2207), never
+ * otherwise.
+ */
+export function selectScope(
+  config: OAuthConfig,
+  discovery: StoredDiscovery,
+  challengeScope: string | undefined,
+): string | undefined {
+  const prm = discovery.resourceMetadata as OAuthProtectedResourceMetadata | undefined;
+  const base = config.scope ?? challengeScope ?? prm?.scopes_supported?.join(' ');
+  const asScopes = (discovery.authorizationServerMetadata?.scopes_supported ?? []) as string[];
+  const words = new Set((base ?? '').split(/\s+/).filter(Boolean));
+  if (asScopes.includes('offline_access')) words.add('offline_access');
+  return words.size > 0 ? [...words].join(' ') : undefined;
+}
