@@ -1,5 +1,14 @@
 export type { Clock } from './clock.js';
 export { systemClock } from './clock.js';
+export {
+  addServer,
+  CONFIG_FILE_NAME,
+  configPath,
+  type LoadedConfig,
+  loadConfig,
+  removeServer,
+  type ServerConfig,
+} from './config/index.js';
 export type { OAuthConfig } from './config/oauth-config.js';
 export {
   BindingMismatchError,

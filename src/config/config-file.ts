@@ -1,0 +1,292 @@
+/**
+ * `<home>/config.yaml`: reading it into ServerConfigs, and adding or removing one server while
+ * keeping everything else (comments, order, formatting) as written. Edits take the home's
+ * `locks/config.yaml.lock` and replace the file atomically (mode 0600).
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { type Document, isMap, isScalar, LineCounter, parseDocument, YAMLMap } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { silentLogger } from '../logger.js';
+import { writeFileAtomic } from '../store/atomic-file.js';
+import { acquireFileLock } from '../store/file-lock.js';
+import { errnoCode, toStoreError } from '../store/fs-errors.js';
+import { ensureHome, homeFolders } from '../store/home-folder.js';
+import {
+  type ConfigProblem,
+  describeProblem,
+  missingSecretDetail,
+  problemsFromIssues,
+  quoted,
+  renderFound,
+  type SourceAt,
+  suggestServerName,
+  yamlErrorDetail,
+} from './config-problems.js';
+import {
+  configFileSchema,
+  INTEGER_KEYS,
+  OAUTH_KEYS,
+  RULES,
+  resolveClientSecret,
+  type ServerSettings,
+  serverNameSchema,
+  serverSettingsSchema,
+  toOAuthConfig,
+} from './config-schema.js';
+import type { OAuthConfig } from './oauth-config.js';
+
+export interface ServerConfig {
+  name: string;
+  url: string;
+  oauth: OAuthConfig;
+}
+
+export interface LoadedConfig {
+  file: string;
+  servers: Map<string, ServerConfig>;
+}
+
+export const CONFIG_FILE_NAME = 'config.yaml';
+
+/** How long an edit waits for another process editing the same file. */
+const EDIT_LOCK_WAIT_MS = 10_000;
+
+/** Written at the top of a file that `addServer` creates. */
+const NEW_FILE_COMMENT =
+  ' MCP servers whose OAuth credentials mcp-oauth manages: servers.<name>.url, and optional\n' +
+  ' servers.<name>.oauth settings (client_id, client_secret_env, client_metadata_url, scope,\n' +
+  ' redirect_port, client_name, timeout, refresh_skew).';
+
+/** The absolute path of `config.yaml` in `home` (no I/O). */
+export function configPath(home: string): string {
+  return join(homeFolders(home).home, CONFIG_FILE_NAME);
+}
+
+function errorFrom(lead: string, problems: ConfigProblem[], file: string, base: string[] = []): ConfigError {
+  const message = problems.map((problem) => `${lead}${describeProblem(problem, base)}`).join('\n');
+  const first = problems[0]!;
+  return new ConfigError(message, { file, server: first.server, key: first.key });
+}
+
+/** The text of the file, or undefined when it does not exist. */
+async function readConfigText(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw new ConfigError(toStoreError('read the configuration file', file, error).message, { file });
+  }
+}
+
+/** Parses with comments kept; any YAML error → ConfigError with its line and column. */
+function parseConfigDocument(file: string, text: string): Document.Parsed {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const error = doc.errors[0];
+  if (error) throw new ConfigError(`${file}: ${yamlErrorDetail(error, lines, doc)}.`, { file });
+  return doc;
+}
+
+function toPlainData(file: string, doc: Document.Parsed): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(
+      `${file}: the YAML could not be read as data (${reason}); write the values out instead of using aliases (*name).`,
+      { file },
+    );
+  }
+}
+
+function sourcesOf(doc: Document.Parsed): SourceAt {
+  return (path) => {
+    const node = doc.getIn(path, true);
+    return isScalar(node) && typeof node.source === 'string' ? node.source : undefined;
+  };
+}
+
+/** The text of a mapping key as a server name (`123:` is the server "123"). */
+function keyText(key: unknown): string {
+  return String(isScalar(key) ? key.value : key);
+}
+
+/**
+ * Reads `<home>/config.yaml`. A missing file means no servers. Every problem (YAML syntax, an
+ * unknown or invalid key, a `client_secret_env` naming an unset variable, ...) → ConfigError
+ * naming the file, the server and the key, and saying what to write instead; when there are
+ * several, the message has one line per problem and `server`/`key` name the first.
+ */
+export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const file = configPath(home);
+  const text = await readConfigText(file);
+  const servers = new Map<string, ServerConfig>();
+  if (text === undefined) return { file, servers };
+  const doc = parseConfigDocument(file, text);
+  const data = toPlainData(file, doc) ?? {};
+  const parsed = configFileSchema.safeParse(data);
+  if (!parsed.success)
+    throw errorFrom(`${file}: `, problemsFromIssues(parsed.error.issues, data, [], sourcesOf(doc)), file);
+
+  const problems: ConfigProblem[] = [];
+  for (const [name, settings] of Object.entries(parsed.data.servers ?? {})) {
+    const secret = resolveClientSecret(settings.oauth, env);
+    if (!secret.ok) {
+      problems.push({
+        subject: ['servers', name, 'oauth', 'client_secret_env'],
+        detail: missingSecretDetail(secret.variable, secret.empty),
+        server: name,
+        key: 'oauth.client_secret_env',
+      });
+      continue;
+    }
+    servers.set(name, { name, url: settings.url, oauth: toOAuthConfig(settings.oauth, secret.secret) });
+  }
+  if (problems.length > 0) throw errorFrom(`${file}: `, problems, file);
+  return { file, servers };
+}
+
+/** Command-line style values: digits for the integer keys become numbers, numbers for text keys become text. */
+function normalizeOAuthInput(oauth: Record<string, string | number>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(oauth)) {
+    if (INTEGER_KEYS.has(key) && typeof value === 'string' && /^\s*\d+\s*$/.test(value))
+      out[key] = Number(value);
+    else if (!INTEGER_KEYS.has(key) && OAUTH_KEYS.includes(key) && typeof value === 'number')
+      out[key] = String(value);
+    else out[key] = value;
+  }
+  return out;
+}
+
+async function withEditLock<T>(home: string, file: string, fn: () => Promise<T>): Promise<T> {
+  const { locksDir } = await ensureHome(home);
+  const release = await acquireFileLock(join(locksDir, `${CONFIG_FILE_NAME}.lock`), {
+    waitMs: EDIT_LOCK_WAIT_MS,
+    logger: silentLogger,
+    what: `the configuration file ${file}`,
+  });
+  try {
+    return await fn();
+  } finally {
+    await release();
+  }
+}
+
+function serializeDocument(doc: Document): string {
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** The `servers` mapping of `doc`, created when missing or empty; ConfigError when the file has another shape. */
+function serversMapOf(file: string, doc: Document): YAMLMap {
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    doc.contents = new YAMLMap();
+  }
+  const top = doc.contents;
+  if (!isMap(top)) {
+    throw new ConfigError(`${file}: the top level ${RULES.root}; found ${renderFound(doc.toJS())}.`, {
+      file,
+      key: 'servers',
+    });
+  }
+  const current = top.get('servers', true);
+  if (current === undefined || (isScalar(current) && current.value === null)) {
+    const created = new YAMLMap();
+    top.set('servers', created);
+    return created;
+  }
+  if (!isMap(current)) {
+    throw new ConfigError(`${file}: servers ${RULES.servers}; found ${renderFound(top.toJSON().servers)}.`, {
+      file,
+      key: 'servers',
+    });
+  }
+  return current;
+}
+
+/**
+ * Adds a server to `<home>/config.yaml`, validated with the same schema as `loadConfig`
+ * (`oauth` keys are snake_case as in the file; digit strings are accepted for the integer keys).
+ * ConfigError, with nothing written, when the name is taken or the entry is invalid. Creates the
+ * home (ensureHome) and the file (0600, atomic) when needed; keeps the comments and order of an
+ * existing file. A `client_secret_env` variable need not be set yet: the returned OAuthConfig
+ * carries the secret only when it is.
+ */
+export async function addServer(
+  home: string,
+  entry: { name: string; url: string; oauth?: Record<string, string | number> },
+): Promise<ServerConfig> {
+  const file = configPath(home);
+  const { name } = entry;
+  const lead = `Cannot add MCP server ${quoted(String(name))} to ${file}: `;
+  if (!serverNameSchema.safeParse(name).success) {
+    throw new ConfigError(
+      `${lead}${RULES.serverName}; use e.g. ${suggestServerName(String(name))} instead.`,
+      {
+        file,
+        server: String(name),
+      },
+    );
+  }
+  const input: Record<string, unknown> = { url: entry.url };
+  if (entry.oauth && Object.keys(entry.oauth).length > 0) input.oauth = normalizeOAuthInput(entry.oauth);
+  const parsed = serverSettingsSchema.safeParse(input);
+  if (!parsed.success) {
+    const base = ['servers', name];
+    throw errorFrom(lead, problemsFromIssues(parsed.error.issues, input, base), file, base);
+  }
+  const settings: ServerSettings = parsed.data;
+
+  await withEditLock(home, file, async () => {
+    const text = await readConfigText(file);
+    const doc = text === undefined ? newDocument() : parseConfigDocument(file, text);
+    const servers = serversMapOf(file, doc);
+    if (servers.items.some((pair) => keyText(pair.key) === name)) {
+      throw new ConfigError(
+        `${file}: servers.${name} already exists; choose another name, or remove the existing server first.`,
+        { file, server: name },
+      );
+    }
+    if (servers.items.length === 0) servers.flow = false;
+    const written: Record<string, unknown> = { url: settings.url };
+    if (settings.oauth && Object.keys(settings.oauth).length > 0) written.oauth = settings.oauth;
+    servers.add(doc.createPair(name, written));
+    await writeFileAtomic(file, serializeDocument(doc));
+  });
+
+  const secret = resolveClientSecret(settings.oauth, process.env);
+  return {
+    name,
+    url: settings.url,
+    oauth: toOAuthConfig(settings.oauth, secret.ok ? secret.secret : undefined),
+  };
+}
+
+function newDocument(): Document {
+  const doc = parseDocument('servers: {}\n');
+  doc.commentBefore = NEW_FILE_COMMENT;
+  return doc;
+}
+
+/**
+ * Removes a server from `<home>/config.yaml`; false when it was not configured (or there is no
+ * file). Keeps the comments and order of the rest; comments attached to the removed entry go with
+ * it. The rest of the file is not validated, so a broken entry can always be removed.
+ */
+export async function removeServer(home: string, name: string): Promise<boolean> {
+  const file = configPath(home);
+  if ((await readConfigText(file)) === undefined) return false;
+  return withEditLock(home, file, async () => {
+    const text = await readConfigText(file);
+    if (text === undefined) return false;
+    const doc = parseConfigDocument(file, text);
+    const servers = isMap(doc.contents) ? doc.contents.get('servers', true) : undefined;
+    if (!isMap(servers)) return false;
+    const index = servers.items.findIndex((pair) => keyText(pair.key) === name);
+    if (index < 0) return false;
+    servers.items.splice(index, 1);
+    await writeFileAtomic(file, serializeDocument(doc));
+    return true;
+  });
+}

@@ -1,0 +1,214 @@
+/**
+ * The schema of `config.yaml` (zod, strict: an unknown key is an error) and the mapping from a
+ * validated `servers.<name>.oauth` block to an OAuthConfig. The error text of each schema is the
+ * rule a person must follow ("must be ..."); `config-problems.ts` puts the location and the
+ * value found around it.
+ */
+import { z } from 'zod';
+import { isSecureOrLoopback } from '../oauth/loopback.js';
+import type { OAuthConfig } from './oauth-config.js';
+import { withRedactedSecret } from './redacted-secret.js';
+
+/** Longest server name, in characters (names are command-line arguments and appear in messages). */
+export const MAX_SERVER_NAME_LENGTH = 100;
+
+/** The largest `timeout` and `refresh_skew`: one day (also keeps timers far from the 2^31 ms limit). */
+export const MAX_SECONDS = 86_400;
+
+/**
+ * 1 to 100 characters; no whitespace, control, format (zero-width, bidi) or separator
+ * characters, no lone surrogates; not starting with `-` (it would read as a command-line option).
+ */
+const SERVER_NAME = new RegExp(`^(?!-)[^\\s\\p{Cc}\\p{Cf}\\p{Cs}\\p{Z}]{1,${MAX_SERVER_NAME_LENGTH}}$`, 'u');
+
+/** Rules, as they appear in messages after the location of the value. */
+export const RULES = {
+  root: 'must be a mapping with the key servers, e.g. servers: {notion: {url: "https://mcp.notion.com/mcp"}}',
+  servers:
+    'must be a mapping from server names to their settings, e.g. servers: {notion: {url: "https://mcp.notion.com/mcp"}}',
+  serverName: `names must be 1 to ${MAX_SERVER_NAME_LENGTH} characters without spaces or control characters and must not start with "-" (they are used as command-line arguments)`,
+  server: 'must be a mapping with at least a url, e.g. {url: "https://mcp.example.com/mcp"}',
+  urlMissing: 'is missing; add the URL of the MCP server, e.g. url: https://mcp.example.com/mcp',
+  url: 'must be an absolute http(s) URL, e.g. https://mcp.example.com/mcp',
+  urlInsecure: 'must use https (plain http is allowed only for loopback hosts: localhost, 127.0.0.0/8, ::1)',
+  urlCredentials:
+    'must not contain a user name or password; remove the part before "@" (OAuth settings go under oauth)',
+  urlFragment: 'must not contain a fragment; remove the "#" and what follows it',
+  oauth: 'must be a mapping of OAuth settings, e.g. {client_id: my-client-id, scope: "read write"}',
+  clientId: 'must be a non-empty string, e.g. client_id: my-client-id',
+  clientSecret:
+    'must be a non-empty string; better, keep the secret in an environment variable and write client_secret_env: VARIABLE_NAME instead',
+  clientSecretEnv:
+    'must be the name of an environment variable (letters, digits and _, not starting with a digit), e.g. client_secret_env: NOTION_CLIENT_SECRET; the value written is not a variable name (if it is the secret itself, move it into an environment variable)',
+  bothSecrets:
+    'has both client_secret and client_secret_env; keep only one (client_secret_env keeps the secret out of this file)',
+  clientMetadataUrl:
+    'must be an https URL with a path, the address of a Client ID Metadata Document, e.g. https://app.example.com/oauth/client-metadata.json',
+  scope: 'must be a non-empty string of space-separated scopes, e.g. scope: "read write"',
+  redirectPort: 'must be an integer from 0 to 65535 (0 picks a free port)',
+  clientName: 'must be a non-empty string, e.g. client_name: "My Agent"',
+  timeout: `must be a whole number of seconds from 1 to ${MAX_SECONDS} (the time allowed for a whole interactive login; default 300)`,
+  refreshSkew: `must be a whole number of seconds from 0 to ${MAX_SECONDS} (how long before expiry a token is refreshed; default 60)`,
+} as const;
+
+/** Custom issues that carry this param print no "found ..." (the value is missing or must not be echoed). */
+export const NO_FOUND = { noFound: true } as const;
+
+const nonEmptyString = (rule: string) => z.string({ error: rule }).min(1, { error: rule });
+const integerIn = (min: number, max: number, rule: string) =>
+  z.int({ error: rule }).min(min, { error: rule }).max(max, { error: rule });
+
+/** Unknown keys keep zod's own issue (`unrecognized_keys`, reported with a suggestion); every other issue gets `rule`. */
+const unlessUnknownKey = (rule: string) => (issue: { code: string }) =>
+  issue.code === 'unrecognized_keys' ? undefined : rule;
+
+const urlParts = (value: string): URL | undefined => {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+};
+
+export const serverNameSchema = z.string().regex(SERVER_NAME, { error: RULES.serverName });
+
+const serverUrlSchema = z
+  .url({
+    protocol: /^https?$/,
+    error: (issue) => (issue.input === undefined ? RULES.urlMissing : RULES.url),
+  })
+  .trim()
+  .superRefine((value, ctx) => {
+    const url = urlParts(value);
+    if (!url) return;
+    if (url.username || url.password)
+      ctx.addIssue({ code: 'custom', message: RULES.urlCredentials, params: NO_FOUND });
+    else if (!isSecureOrLoopback(url)) ctx.addIssue({ code: 'custom', message: RULES.urlInsecure });
+    else if (url.hash || value.includes('#')) ctx.addIssue({ code: 'custom', message: RULES.urlFragment });
+  });
+
+const clientMetadataUrlSchema = z
+  .url({ protocol: /^https$/, error: RULES.clientMetadataUrl })
+  .trim()
+  .refine(
+    (value) => {
+      const url = urlParts(value);
+      return (
+        !!url && url.pathname !== '/' && !url.hash && !value.includes('#') && !url.username && !url.password
+      );
+    },
+    { error: RULES.clientMetadataUrl },
+  );
+
+/** `servers.<name>.oauth`, snake_case as in the file; the key order is the order `addServer` writes. */
+export const oauthSettingsSchema = z
+  .strictObject(
+    {
+      client_id: nonEmptyString(RULES.clientId).optional(),
+      client_secret_env: z
+        .string({ error: RULES.clientSecretEnv })
+        .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: RULES.clientSecretEnv })
+        .optional(),
+      client_secret: nonEmptyString(RULES.clientSecret).optional(),
+      client_metadata_url: clientMetadataUrlSchema.optional(),
+      scope: nonEmptyString(RULES.scope).optional(),
+      redirect_port: integerIn(0, 65_535, RULES.redirectPort).optional(),
+      client_name: nonEmptyString(RULES.clientName).optional(),
+      timeout: integerIn(1, MAX_SECONDS, RULES.timeout).optional(),
+      refresh_skew: integerIn(0, MAX_SECONDS, RULES.refreshSkew).optional(),
+    },
+    { error: unlessUnknownKey(RULES.oauth) },
+  )
+  .refine((settings) => settings.client_secret === undefined || settings.client_secret_env === undefined, {
+    error: RULES.bothSecrets,
+    params: NO_FOUND,
+    // Report it alongside the other problems of the block, not only once they are fixed.
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+  });
+
+/** `servers.<name>`. An empty `oauth:` (null) means no OAuth settings. */
+export const serverSettingsSchema = z.strictObject(
+  {
+    url: serverUrlSchema,
+    oauth: oauthSettingsSchema.nullish(),
+  },
+  { error: unlessUnknownKey(RULES.server) },
+);
+
+/** The whole file. An empty `servers:` (null) means no servers. */
+export const configFileSchema = z.strictObject(
+  {
+    servers: z.record(serverNameSchema, serverSettingsSchema, { error: RULES.servers }).nullish(),
+  },
+  { error: unlessUnknownKey(RULES.root) },
+);
+
+export type OAuthSettings = z.infer<typeof oauthSettingsSchema>;
+export type ServerSettings = z.infer<typeof serverSettingsSchema>;
+export type ConfigFileContent = z.infer<typeof configFileSchema>;
+
+/** The keys of each level of the file, for "did you mean ...?" and "the known keys are ...". */
+export const ROOT_KEYS: readonly string[] = Object.keys(configFileSchema.shape);
+export const SERVER_KEYS: readonly string[] = Object.keys(serverSettingsSchema.shape);
+export const OAUTH_KEYS: readonly string[] = Object.keys(oauthSettingsSchema.shape);
+
+/** Keys that hold or may hold a secret: their values are never echoed in a message. */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(['client_secret', 'client_secret_env']);
+
+/** Integer keys (`addServer` accepts them as strings of digits, as a command line gives them). */
+export const INTEGER_KEYS: ReadonlySet<string> = new Set(['redirect_port', 'timeout', 'refresh_skew']);
+
+/** Other spellings people write for a key (the OAuthConfig field names among them). */
+export const KEY_ALIASES: Readonly<Record<string, string>> = {
+  timeoutSeconds: 'timeout',
+  refreshSkewSeconds: 'refresh_skew',
+  secret: 'client_secret',
+  secret_env: 'client_secret_env',
+  port: 'redirect_port',
+  scopes: 'scope',
+  server: 'servers',
+  auth: 'oauth',
+  endpoint: 'url',
+};
+
+/** How `client_secret_env` resolved: the secret (or none configured), or the variable that is missing. */
+export type SecretResolution =
+  | { ok: true; secret: string | undefined }
+  | { ok: false; variable: string; empty: boolean };
+
+/** Reads the secret named by `client_secret_env` from `env` (an empty value counts as missing), or takes `client_secret`. */
+export function resolveClientSecret(
+  settings: OAuthSettings | null | undefined,
+  env: NodeJS.ProcessEnv,
+): SecretResolution {
+  if (!settings) return { ok: true, secret: undefined };
+  if (settings.client_secret_env !== undefined) {
+    const variable = settings.client_secret_env;
+    const value = env[variable];
+    if (value === undefined || value === '') return { ok: false, variable, empty: value === '' };
+    return { ok: true, secret: value };
+  }
+  return { ok: true, secret: settings.client_secret };
+}
+
+/**
+ * The OAuthConfig of a validated `oauth` block, with the secret resolved by the caller. Its
+ * JSON, `toString` and `util.inspect` show `clientSecret` as `[redacted]`.
+ */
+export function toOAuthConfig(
+  settings: OAuthSettings | null | undefined,
+  clientSecret?: string,
+): OAuthConfig {
+  const config: OAuthConfig = {};
+  if (settings) {
+    if (settings.client_id !== undefined) config.clientId = settings.client_id;
+    if (clientSecret !== undefined) config.clientSecret = clientSecret;
+    if (settings.client_metadata_url !== undefined) config.clientMetadataUrl = settings.client_metadata_url;
+    if (settings.scope !== undefined) config.scope = settings.scope;
+    if (settings.redirect_port !== undefined) config.redirectPort = settings.redirect_port;
+    if (settings.client_name !== undefined) config.clientName = settings.client_name;
+    if (settings.timeout !== undefined) config.timeoutSeconds = settings.timeout;
+    if (settings.refresh_skew !== undefined) config.refreshSkewSeconds = settings.refresh_skew;
+  }
+  return withRedactedSecret(config);
+}

@@ -1,0 +1,22 @@
+export {
+  addServer,
+  CONFIG_FILE_NAME,
+  configPath,
+  type LoadedConfig,
+  loadConfig,
+  removeServer,
+  type ServerConfig,
+} from './config-file.js';
+export {
+  type ConfigFileContent,
+  configFileSchema,
+  type OAuthSettings,
+  oauthSettingsSchema,
+  resolveClientSecret,
+  type SecretResolution,
+  type ServerSettings,
+  serverNameSchema,
+  serverSettingsSchema,
+  toOAuthConfig,
+} from './config-schema.js';
+export type { OAuthConfig } from './oauth-config.js';
