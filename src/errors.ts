@@ -14,7 +14,9 @@ export type McpOAuthErrorCode =
   | 'BINDING_MISMATCH'
   | 'LOGIN_FAILED'
   | 'LOCK_TIMEOUT'
-  | 'CLOSED';
+  | 'CLOSED'
+  | 'CIRCUIT_OPEN'
+  | 'INSUFFICIENT_SCOPE';
 
 export class McpOAuthError extends Error {
   readonly code: McpOAuthErrorCode;
@@ -158,5 +160,33 @@ export class LoginError extends McpOAuthError {
 export class ManagerClosedError extends McpOAuthError {
   constructor() {
     super('CLOSED', 'The OAuthManager was closed; create a new one.');
+  }
+}
+
+/** Calls to a server that kept failing are refused for a while instead of hammering it. */
+export class CircuitOpenError extends McpOAuthError {
+  readonly server: string;
+  readonly retryAfterMs: number;
+  constructor(server: string, retryAfterMs: number, lastError: string) {
+    super(
+      'CIRCUIT_OPEN',
+      `MCP server '${server}' failed repeatedly (last: ${lastError}); calls are paused for ${Math.ceil(retryAfterMs / 1000)} s, then one probe is let through. A new login or credential change resumes at once.`,
+    );
+    this.server = server;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** The server demands scopes a new authorization would not add, or step-up hit its limit. */
+export class InsufficientScopeError extends McpOAuthError {
+  readonly server: string;
+  readonly missingScopes: string[];
+  constructor(server: string, missingScopes: string[], detail: string) {
+    super(
+      'INSUFFICIENT_SCOPE',
+      `MCP server '${server}' requires scopes that were not granted (${missingScopes.join(' ') || 'unspecified'}): ${detail}.`,
+    );
+    this.server = server;
+    this.missingScopes = missingScopes;
   }
 }

@@ -12,9 +12,11 @@ export {
 export type { OAuthConfig } from './config/oauth-config.js';
 export {
   BindingMismatchError,
+  CircuitOpenError,
   ConfigError,
   CorruptCredentialError,
   InsecureHomeError,
+  InsufficientScopeError,
   LockTimeoutError,
   LoginError,
   ManagerClosedError,
@@ -25,6 +27,9 @@ export {
   StoreError,
   TransientAuthError,
 } from './errors.js';
+export { CircuitBreaker, type CircuitBreakerOptions } from './host/circuit-breaker.js';
+export { type ConnectOptions, connect } from './host/connect.js';
+export { MAX_STEP_UPS_PER_CALL, ManagedClient, type TransportKind } from './host/managed-client.js';
 export {
   consoleLogger,
   type Logger,
@@ -33,7 +38,7 @@ export {
   redactingLogger,
   silentLogger,
 } from './logger.js';
-export type { CredentialsChangeReason, ManagerEvents } from './manager/events.js';
+export type { CredentialsChangeReason, ManagerEvents, ReconnectCause } from './manager/events.js';
 export type { CredentialState } from './manager/expiry.js';
 export type { Interactive } from './manager/interactivity.js';
 export {

@@ -2,8 +2,11 @@
 export interface ManagerEvents {
   /** The stored credential of `server` changed (this process or another: refresh, login, logout). */
   'credentials-changed': [event: { server: string; reason: CredentialsChangeReason }];
-  /** Sessions of `server` should reconnect to pick up a new credential. */
-  'reconnect-required': [event: { server: string; reason: string }];
+  /**
+   * Sessions of `server` may need to reconnect: `cause` says why. After `refresh-after-401` the
+   * transport already retried with the new token; long-lived streams (SSE) still reconnect.
+   */
+  'reconnect-required': [event: { server: string; reason: string; cause: ReconnectCause }];
   /** `server` needs a new interactive login; `command` is the exact command to show. */
   'needs-reauth': [event: { server: string; command: string; reason: string }];
 }
@@ -15,3 +18,5 @@ export type CredentialsChangeReason =
   | 'removed'
   | 'needs_reauth'
   | 'external';
+
+export type ReconnectCause = 'refresh-after-401' | 'login' | 'credential-restored';

@@ -111,6 +111,8 @@ export interface LoginOptions {
   input?: NodeJS.ReadableStream;
   /** The scope of a 401/403 challenge, used when no scope is configured. */
   challengeScope?: string;
+  /** Request exactly this scope (step-up: the union of granted and required), overriding selection. */
+  scope?: string;
   signal?: AbortSignal;
 }
 
@@ -249,6 +251,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
         this.emit('reconnect-required', {
           server: name,
           reason: 'the access token was replaced after a 401',
+          cause: 'refresh-after-401',
         });
         return true;
       } catch (error) {
@@ -349,6 +352,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
       prompt: (p) => options.prompt?.({ ...p, server: name }),
       now: () => this.clock.now(),
       ...(options.challengeScope ? { challengeScope: options.challengeScope } : {}),
+      ...(options.scope ? { scope: options.scope } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const record: CredentialRecord = {
@@ -379,7 +383,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
     this.logger.info(`Logged in to '${name}'`, { issuer: result.issuer, clientKind: result.client.kind });
     entry.backoff = { until: 0, attempts: 0 };
     await this.adopt(entry, record, 'login');
-    this.emit('reconnect-required', { server: name, reason: 'new login' });
+    this.emit('reconnect-required', { server: name, reason: 'new login', cause: 'login' });
   }
 
   /**
@@ -448,6 +452,16 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
       error:
         entry.loadError?.message ?? (record?.state === 'needs_reauth' ? (record.reauthReason ?? null) : null),
     };
+  }
+
+  /** May a request (not a person at the CLI) start an interactive login now? */
+  canPromptImplicitly(): boolean {
+    return mayPromptImplicitly(this.interactive);
+  }
+
+  /** The manager's time source (hosts share it so tests can move time for everything). */
+  get now(): () => number {
+    return () => this.clock.now();
   }
 
   /** The exact command a person should run to log in to `name` again. */
@@ -628,7 +642,11 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
         this.emit('credentials-changed', { server: entry.name, reason });
         if (record?.tokens && record.state === 'valid' && !(before?.tokens && before.state === 'valid')) {
           entry.backoff = { until: 0, attempts: 0 };
-          this.emit('reconnect-required', { server: entry.name, reason: 'a usable credential appeared' });
+          this.emit('reconnect-required', {
+            server: entry.name,
+            reason: 'a usable credential appeared',
+            cause: 'credential-restored',
+          });
         }
       }
     })().finally(() => {

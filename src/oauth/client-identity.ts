@@ -103,7 +103,7 @@ export async function register(input: {
       response_types: code ? ['code'] : [],
       token_endpoint_auth_method: 'none',
       application_type: 'native',
-      ...(input.scope ? { scope: input.scope } : {}),
+      // No `scope`: a registration limited to today's scope could never step up to more.
     },
     fetchFn: input.fetchFn,
   });

@@ -51,6 +51,8 @@ export async function runLoginFlow(input: {
   prompt: (prompt: FlowPrompt) => void;
   now: () => number;
   challengeScope?: string;
+  /** An exact scope to request (step-up), overriding scope selection. */
+  scope?: string;
   resourceMetadataUrl?: URL;
   signal?: AbortSignal;
 }): Promise<LoginFlowResult> {
@@ -63,7 +65,7 @@ export async function runLoginFlow(input: {
     });
     const issuer = issuerOf(discovery);
     const resource = resourceOf(input.serverUrl, discovery);
-    const scope = selectScope(input.config, discovery, input.challengeScope);
+    const scope = input.scope ?? selectScope(input.config, discovery, input.challengeScope);
     // A client registered with another authorization server is never reused.
     const storedClient = input.existing?.binding.issuer === issuer ? input.existing.client : undefined;
     if (input.flow === 'device') {

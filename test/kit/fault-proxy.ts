@@ -5,7 +5,12 @@ import { closeHttpServer, listenOnLoopback } from './loopback-server.js';
 // cannot produce on demand: a 5xx, a request that never gets an answer, a
 // connection cut mid-request.
 
-export type FaultMode = 'pass' | 'status500' | 'hang' | 'drop';
+/**
+ * 'status500' answers 500; 'hang' never answers; 'drop' destroys the connection before forwarding;
+ * 'drop-response' forwards the request (the server runs it) and destroys the connection instead of
+ * relaying the answer: a request that failed after the server received it.
+ */
+export type FaultMode = 'pass' | 'status500' | 'hang' | 'drop' | 'drop-response';
 
 export interface FaultOptions {
   /** Only requests whose path (without the query) equals this or matches it. Default: every request. */
@@ -72,7 +77,7 @@ export async function startFaultProxy(target?: string): Promise<FaultProxy> {
     return mode;
   }
 
-  function forward(req: IncomingMessage, res: ServerResponse): void {
+  function forward(req: IncomingMessage, res: ServerResponse, dropResponse = false): void {
     if (!targetUrl) {
       res.writeHead(502, { 'content-type': 'text/plain' }).end('fault proxy: no target set');
       return;
@@ -98,6 +103,11 @@ export async function startFaultProxy(target?: string): Promise<FaultProxy> {
         headers,
       },
       (upstreamRes) => {
+        if (dropResponse) {
+          upstreamRes.resume();
+          upstreamRes.on('end', () => req.socket.destroy());
+          return;
+        }
         // Status, headers (every Set-Cookie, any Location) and body, untouched.
         res.writeHead(upstreamRes.statusCode ?? 502, forwardableRawHeaders(upstreamRes.rawHeaders));
         res.flushHeaders();
@@ -132,6 +142,8 @@ export async function startFaultProxy(target?: string): Promise<FaultProxy> {
       res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":"server_error"}');
     } else if (mode === 'drop') {
       req.socket.destroy();
+    } else if (mode === 'drop-response') {
+      forward(req, res, true);
     } else {
       // 'hang': read the request, never answer; close() ends it.
       req.resume();

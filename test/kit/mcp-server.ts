@@ -42,6 +42,8 @@ export interface McpTestServerOptions {
    * clients that request every advertised scope meet the 403.
    */
   scopesSupported?: string[];
+  /** The origin clients use when the server sits behind the fault proxy; the resource uses it. */
+  publicOrigin?: string;
 }
 
 export interface McpTestServerStats {
@@ -61,6 +63,8 @@ export interface McpTestServerStats {
 export interface TestMcpServer {
   /** The MCP endpoint (for 'sse', the SSE endpoint). */
   url: string;
+  /** Where the server actually listens (differs from `url` behind the fault proxy). */
+  listenUrl: string;
   /** The RFC 8707 resource and PRM `resource` (== url). */
   resource: string;
   /** Where the RFC 9728 metadata is served (path-aware). */
@@ -158,7 +162,7 @@ export async function startMcpServer(options: McpTestServerOptions): Promise<Tes
 
   const server = createServer();
   const origin = await listenOnLoopback(server);
-  const url = `${origin}${transportKind === 'sse' ? '/sse' : '/mcp'}`;
+  const url = `${options.publicOrigin ?? origin}${transportKind === 'sse' ? '/sse' : '/mcp'}`;
   const resource = url;
   const resourceMetadataUrl = getOAuthProtectedResourceMetadataUrl(new URL(resource));
   const protectedResourceMetadata = buildOAuthProtectedResourceMetadata({
@@ -406,6 +410,7 @@ export async function startMcpServer(options: McpTestServerOptions): Promise<Tes
 
   return {
     url,
+    listenUrl: origin,
     resource,
     resourceMetadataUrl,
     get stats() {

@@ -1,0 +1,68 @@
+import type { ClientOptions } from '@modelcontextprotocol/client';
+import { loadConfig } from '../config/config-file.js';
+import type { OAuthConfig } from '../config/oauth-config.js';
+import { ConfigError } from '../errors.js';
+import type { OAuthManager } from '../manager/oauth-manager.js';
+import { getManager } from '../manager/singleton.js';
+import type { CircuitBreakerOptions } from './circuit-breaker.js';
+import { ManagedClient } from './managed-client.js';
+
+export interface ConnectOptions {
+  /** Default: the process manager, `getManager()`. */
+  manager?: OAuthManager;
+  /** The server's URL and OAuth settings; default: from `config.yaml` in the manager's home. */
+  url?: string | URL;
+  oauth?: OAuthConfig;
+  /** Default 'auto': Streamable HTTP, falling back to SSE for servers that only speak SSE. */
+  transport?: 'auto' | 'streamable-http' | 'sse';
+  clientInfo?: { name: string; version: string };
+  clientOptions?: ClientOptions;
+  breaker?: CircuitBreakerOptions;
+}
+
+/**
+ * A connected SDK v2 client for the MCP server `name`, authenticated by the manager, with
+ * reconnect, 401 recovery, step-up and a circuit breaker (see ManagedClient). Throws
+ * NeedsReauthError at once when the server needs a login the manager may not start.
+ */
+export async function connect(name: string, options: ConnectOptions = {}): Promise<ManagedClient> {
+  const manager = options.manager ?? getManager();
+  let url = options.url;
+  let oauth = options.oauth;
+  if (url === undefined) {
+    if (!manager.home) {
+      throw new ConfigError(
+        `No URL for MCP server '${name}': pass options.url, or give the manager a home with a config.yaml.`,
+        { server: name },
+      );
+    }
+    const config = await loadConfig(manager.home);
+    const server = config.servers.get(name);
+    if (!server) {
+      throw new ConfigError(
+        `MCP server '${name}' is not in ${config.file}; add it with: mcp-oauth servers add ${name} <url>`,
+        { file: config.file, server: name },
+      );
+    }
+    url = server.url;
+    oauth ??= server.oauth;
+  }
+  const provider = manager.getOrBuildProvider(name, url, oauth ?? {});
+  const client = new ManagedClient(
+    manager,
+    name,
+    new URL(String(url)),
+    provider,
+    options.transport ?? 'auto',
+    options.clientInfo ?? { name: 'mcp-oauth-manager', version: '1' },
+    options.clientOptions,
+    options.breaker,
+  );
+  try {
+    await client.open();
+  } catch (error) {
+    await client.close().catch(() => {});
+    throw error;
+  }
+  return client;
+}

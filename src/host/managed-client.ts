@@ -1,0 +1,215 @@
+import {
+  Client,
+  type ClientOptions,
+  computeScopeUnion,
+  isStrictScopeSuperset,
+  InsufficientScopeError as SdkInsufficientScopeError,
+  SSEClientTransport,
+  StreamableHTTPClientTransport,
+  type Transport,
+} from '@modelcontextprotocol/client';
+import {
+  CircuitOpenError,
+  InsufficientScopeError,
+  McpOAuthError,
+  NeedsReauthError,
+  TransientAuthError,
+} from '../errors.js';
+import type { OAuthManager } from '../manager/oauth-manager.js';
+import type { ManagedProvider } from '../sdk/managed-provider.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+
+/** Requests connect() sends itself: they must not wait for the reconnect they are part of. */
+const HANDSHAKE = new Set(['initialize', 'server/discover']);
+
+/** Step-ups one call may start: with the authorization it started from, at most 3 in all. */
+export const MAX_STEP_UPS_PER_CALL = 2;
+
+export type TransportKind = 'streamable-http' | 'sse';
+
+/**
+ * An SDK v2 `Client` whose transport uses the manager's provider, and which heals itself:
+ * - a 401 is recovered by the transport once (the provider's `onUnauthorized`), never replayed
+ *   after the server received a request;
+ * - a 403 `insufficient_scope` starts a step-up (a new authorization for the union of the granted
+ *   and the required scopes), at most {@link MAX_STEP_UPS_PER_CALL} per call, only where the
+ *   manager may prompt, else NeedsReauthError naming the missing scopes;
+ * - a server that keeps failing trips a circuit breaker (half-open probing);
+ * - `reconnect-required` rebuilds the transport and session when the client is idle; a
+ *   credential change also closes the breaker.
+ */
+export class ManagedClient extends Client {
+  private kind: TransportKind | undefined;
+  private stale = false;
+  private inFlight = 0;
+  private reconnecting: Promise<void> | undefined;
+  private readonly breaker: CircuitBreaker;
+  private readonly detach: () => void;
+
+  constructor(
+    private readonly manager: OAuthManager,
+    readonly server: string,
+    private readonly url: URL,
+    private readonly provider: ManagedProvider,
+    private readonly preferred: 'auto' | TransportKind,
+    clientInfo: { name: string; version: string },
+    clientOptions: ClientOptions | undefined,
+    breaker: CircuitBreakerOptions | undefined,
+  ) {
+    super(clientInfo, clientOptions);
+    this.breaker = new CircuitBreaker(server, { now: manager.now }, breaker);
+    const onReconnect = (e: { server: string; cause: string }) => {
+      // Streamable HTTP asks token() on every request: only a new session or an SSE stream needs rebuilding.
+      if (e.server === server && (this.kind === 'sse' || e.cause !== 'refresh-after-401')) this.stale = true;
+    };
+    const onChanged = (e: { server: string }) => {
+      if (e.server === server) this.breaker.reset();
+    };
+    // `request` is the one funnel every call goes through (callTool, listTools, ...): wrap it on
+    // the instance (its overloads cannot be restated as a method override).
+    const original = Client.prototype.request.bind(this) as (...args: unknown[]) => Promise<unknown>;
+    Object.defineProperty(this, 'request', {
+      value: (...args: unknown[]) =>
+        HANDSHAKE.has((args[0] as { method?: string } | undefined)?.method ?? '')
+          ? original(...args) // sent by connect() itself, which is already managed
+          : this.managed(() => original(...args)),
+    });
+    manager.on('reconnect-required', onReconnect);
+    manager.on('credentials-changed', onChanged);
+    this.detach = () => {
+      manager.off('reconnect-required', onReconnect);
+      manager.off('credentials-changed', onChanged);
+    };
+  }
+
+  /** The transport in use once connected: Streamable HTTP, or SSE for servers that only speak it. */
+  get transportKind(): TransportKind | undefined {
+    return this.kind;
+  }
+
+  get circuitState(): 'closed' | 'open' | 'half-open' {
+    return this.breaker.state;
+  }
+
+  /** Connects, trying Streamable HTTP first and falling back to SSE (MCP 2025-03-26 back-compat). */
+  async open(): Promise<void> {
+    if (this.preferred !== 'auto') {
+      await super.connect(this.build(this.preferred));
+      this.kind = this.preferred;
+    } else {
+      try {
+        await super.connect(this.build('streamable-http'));
+        this.kind = 'streamable-http';
+      } catch (error) {
+        if (!isOldServerAnswer(error)) throw error;
+        await super.close().catch(() => {});
+        await super.connect(this.build('sse'));
+        this.kind = 'sse';
+      }
+    }
+    // A login that happened while connecting is already in this session.
+    this.stale = false;
+  }
+
+  override async close(): Promise<void> {
+    this.detach();
+    await super.close();
+  }
+
+  private async managed<T>(send: () => Promise<T>): Promise<T> {
+    await this.reconnectIfStale();
+    for (let stepUps = 0; ; ) {
+      const ticket = this.breaker.admit();
+      this.inFlight++;
+      try {
+        const result = await send();
+        this.breaker.succeeded(ticket);
+        return result;
+      } catch (error) {
+        if (SdkInsufficientScopeError.isInstance(error)) {
+          this.breaker.succeeded(ticket); // the server answered: it is alive
+          // A 403 means the server did not run the request, so it is safe to send it again.
+          await this.stepUp(error.requiredScope, ++stepUps);
+          continue;
+        }
+        if (isServerFailure(error)) this.breaker.failed(ticket, error);
+        else this.breaker.succeeded(ticket);
+        throw error;
+      } finally {
+        this.inFlight--;
+      }
+    }
+  }
+
+  private async stepUp(required: string | undefined, attempt: number): Promise<void> {
+    const status = await this.manager.status(this.server);
+    const granted = status.scopes.join(' ');
+    const missing = (required ?? '').split(/\s+/).filter((s) => s && !status.scopes.includes(s));
+    const union = computeScopeUnion(granted, required);
+    if (!isStrictScopeSuperset(union, granted)) {
+      throw new InsufficientScopeError(
+        this.server,
+        missing,
+        'the granted scope already includes what the server asks for',
+      );
+    }
+    if (attempt > MAX_STEP_UPS_PER_CALL) {
+      throw new InsufficientScopeError(
+        this.server,
+        missing,
+        `gave up after ${MAX_STEP_UPS_PER_CALL + 1} authorization requests for one call`,
+      );
+    }
+    if (!this.manager.canPromptImplicitly()) {
+      throw new NeedsReauthError(
+        this.server,
+        this.manager.reloginCommandFor(this.server),
+        `it requires scopes that were not granted: ${missing.join(' ')}`,
+      );
+    }
+    await this.manager.login(this.server, { scope: union! });
+  }
+
+  private async reconnectIfStale(): Promise<void> {
+    if (this.stale && this.inFlight === 0 && !this.reconnecting) {
+      this.stale = false;
+      this.reconnecting = (async () => {
+        await super.close().catch(() => {});
+        await super.connect(this.build(this.kind ?? 'streamable-http'));
+      })().finally(() => {
+        this.reconnecting = undefined;
+      });
+    }
+    if (this.reconnecting) await this.reconnecting;
+  }
+
+  private build(kind: TransportKind): Transport {
+    const options = { authProvider: this.provider, fetch: this.provider.fetch };
+    return kind === 'sse'
+      ? new SSEClientTransport(this.url, options)
+      : new StreamableHTTPClientTransport(this.url, options);
+  }
+}
+
+function httpStatus(error: unknown): number | undefined {
+  const e = error as { status?: unknown; data?: { status?: unknown } };
+  const status = e?.data?.status ?? e?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** A server that answers 400/404/405 to a Streamable HTTP initialize may only speak SSE. */
+function isOldServerAnswer(error: unknown): boolean {
+  const status = httpStatus(error);
+  return status === 400 || status === 404 || status === 405;
+}
+
+/** What the breaker counts: the server or the way to it failing, not a tool's own error. */
+function isServerFailure(error: unknown): boolean {
+  if (error instanceof TransientAuthError) return true;
+  if (error instanceof CircuitOpenError || error instanceof McpOAuthError) return false;
+  const status = httpStatus(error);
+  if (status !== undefined) return status >= 500 || status === 401 || status === 429;
+  if (error instanceof TypeError) return true; // fetch failed: refused, reset, DNS
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && /^E[A-Z]+/.test(code);
+}

@@ -1,0 +1,71 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { OAuthManager } from '../../src/index.js';
+import { createV1SseTransport, createV1StreamableHttpTransport } from '../../src/sdk/v1.js';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../kit/authorization-server.js';
+import { startMcpServer, type TestMcpServer } from '../kit/mcp-server.js';
+import { scriptedBrowserHook } from '../support/browser-hook.js';
+import { FakeClock } from '../support/fake-clock.js';
+import { textOf } from '../support/mcp-client.js';
+import { tempHome } from '../support/temp-home.js';
+
+const HERD = 500;
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function bed(transport: 'streamable-http' | 'sse' = 'streamable-http') {
+  const as: TestAuthorizationServer = await startAuthorizationServer();
+  cleanups.push(() => as.close());
+  const mcp: TestMcpServer = await startMcpServer({ authorizationServer: as.issuer, transport });
+  cleanups.push(() => mcp.close());
+  const { home, cleanup } = await tempHome();
+  cleanups.push(cleanup);
+  const clock = new FakeClock();
+  const manager = new OAuthManager({ home, clock, interactive: 'never', openBrowser: scriptedBrowserHook() });
+  cleanups.push(() => manager.close());
+  const provider = manager.getOrBuildProvider('demo', mcp.url);
+  await manager.login('demo');
+  const client = new Client({ name: 'v1-host', version: '1.0.0' });
+  await client.connect(
+    transport === 'sse'
+      ? createV1SseTransport(provider, mcp.url)
+      : createV1StreamableHttpTransport(provider, mcp.url),
+  );
+  cleanups.push(() => client.close());
+  as.resetStats();
+  return { as, mcp, clock, provider, client };
+}
+
+const herd = (client: Client) =>
+  Promise.allSettled(
+    Array.from({ length: HERD }, (_, i) => client.callTool({ name: 'echo', arguments: { text: String(i) } })),
+  );
+
+describe('the v1 SDK adapter (mcp-oauth-manager/sdk-v1)', () => {
+  it(`${HERD} concurrent calls through the v1 client after expiry: all succeed, exactly 1 refresh request`, async () => {
+    const { as, mcp, clock, client } = await bed();
+    clock.advance(3600_000 + 1);
+    const results = await herd(client);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(as.stats.refreshRequests).toBe(1);
+    expect(as.stats.invalidGrant).toBe(0);
+    expect(mcp.stats.toolCalls.echo).toBe(HERD);
+  });
+
+  it(`${HERD} concurrent calls through the v1 client after a 401 wave: all succeed, exactly 1 refresh request`, async () => {
+    const { as, mcp, provider, client } = await bed();
+    mcp.rejectToken(await provider.token());
+    const results = await herd(client);
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(mcp.stats.unauthorized).toBeGreaterThanOrEqual(1);
+    expect(as.stats.refreshRequests).toBe(1);
+    expect(as.stats.invalidGrant).toBe(0);
+  });
+
+  it('the v1 SSE transport is authenticated by the same fetch', async () => {
+    const { client } = await bed('sse');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'v1 sse' } }))).toBe('v1 sse');
+  });
+});
