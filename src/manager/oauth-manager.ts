@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { FetchLike } from '@modelcontextprotocol/client';
 import { type Clock, systemClock } from '../clock.js';
+import { loadConfig } from '../config/config-file.js';
 import type { OAuthConfig } from '../config/oauth-config.js';
 import {
   ConfigError,
@@ -265,7 +266,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
 
   /** Refreshes now, even when the token is still valid (`mcp-oauth refresh`). */
   async refreshNow(name: string): Promise<void> {
-    const entry = this.entry(name);
+    const entry = await this.configuredEntry(name);
     await this.reload(entry);
     await this.refresh(entry, {
       kind: 'forced',
@@ -294,8 +295,8 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
    * a second authorization. The new credential is committed only when the whole flow succeeded: a
    * failed, cancelled or timed-out login leaves the previous credential exactly as it was.
    */
-  login(name: string, options: LoginOptions = {}): Promise<LoginResult> {
-    const entry = this.entry(name);
+  async login(name: string, options: LoginOptions = {}): Promise<LoginResult> {
+    const entry = await this.configuredEntry(name);
     if (entry.loginFlight) return entry.loginFlight;
     const flight = this.loginOnce(entry, options).finally(() => {
       entry.loginFlight = undefined;
@@ -394,7 +395,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
     name: string,
     options: { reset?: boolean } = {},
   ): Promise<{ revoked: boolean; existed: boolean }> {
-    const entry = this.entry(name);
+    const entry = await this.configuredEntry(name);
     const outcome = await this.withLock(entry, async () => {
       const current = await this.store.get(entry.key).catch(() => undefined);
       if (!current) return { revoked: false, existed: false };
@@ -422,7 +423,10 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
 
   /** Forgets the server: revokes where offered, deletes tokens and client registration, evicts it. */
   async remove(name: string): Promise<void> {
-    if (!this.entries.has(name)) return;
+    if (!this.entries.has(name)) {
+      const configured = await this.configuredEntry(name).catch(() => undefined);
+      if (!configured) return;
+    }
     await this.logout(name, { reset: true });
     this.entries.delete(name);
     this.providers.delete(name);
@@ -433,7 +437,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
 
   /** The state of one server's credential, never a token or a secret. */
   async status(name: string): Promise<ServerStatus> {
-    const entry = this.entry(name);
+    const entry = await this.configuredEntry(name);
     await this.reload(entry);
     const record = entry.record;
     const now = this.clock.now();
@@ -485,11 +489,22 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
     this.assertOpen();
     const entry = this.entries.get(name);
     if (!entry) {
-      throw new ConfigError(`Unknown MCP server '${name}': call getOrBuildProvider(name, url) first.`, {
-        server: name,
-      });
+      throw new ConfigError(
+        `Unknown MCP server '${name}': add it with \`mcp-oauth servers add ${name} <url>\`, or call getOrBuildProvider(name, url) first.`,
+        { server: name },
+      );
     }
     return entry;
+  }
+
+  /** The entry for `name`, built from `config.yaml` in the home folder when not yet registered. */
+  private async configuredEntry(name: string): Promise<ServerEntry> {
+    this.assertOpen();
+    if (!this.entries.has(name) && this.home) {
+      const server = (await loadConfig(this.home)).servers.get(name);
+      if (server) this.getOrBuildProvider(name, server.url, server.oauth);
+    }
+    return this.entry(name);
   }
 
   private keyFor(name: string): CredentialKey {
