@@ -114,6 +114,8 @@ export interface LoginOptions {
   challengeScope?: string;
   /** Request exactly this scope (step-up: the union of granted and required), overriding selection. */
   scope?: string;
+  /** The `resource_metadata` URL of the challenge that led to this login (RFC 9728 §5.1). */
+  resourceMetadataUrl?: URL;
   signal?: AbortSignal;
 }
 
@@ -216,10 +218,30 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
    */
   async accessToken(name: string): Promise<string> {
     const entry = this.entry(name);
+    const token = await this.usableToken(entry);
+    return token ?? this.withoutUsableCredential(entry);
+  }
+
+  /**
+   * The token a transport should send with the next request (the provider's `token()`). With no
+   * usable credential: undefined when the manager may prompt, so the request goes out without one
+   * and the server's 401 challenge (its scope and resource metadata) drives the login; else
+   * NeedsReauthError at once, with no request sent.
+   */
+  async tokenForRequest(name: string): Promise<string | undefined> {
+    const entry = this.entry(name);
+    const token = await this.usableToken(entry);
+    if (token !== undefined) return token;
+    if (mayPromptImplicitly(this.interactive)) return undefined;
+    return this.withoutUsableCredential(entry);
+  }
+
+  /** The hot path proper: undefined when there is no usable credential. */
+  private async usableToken(entry: ServerEntry): Promise<string | undefined> {
     if (entry.dirty) await this.reload(entry);
     const record = entry.record;
     if (!record?.tokens || record.state === 'needs_reauth' || record.binding.serverUrl !== entry.serverUrl) {
-      return this.withoutUsableCredential(entry);
+      return undefined;
     }
     const f = freshness(record.tokens, this.clock.now(), this.skewFor(entry));
     if (f === 'fresh') return record.tokens.accessToken;
@@ -236,18 +258,31 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
    * one is adopted with no network call. Resolves true when a new token is available, false when
    * a new login is needed. Without `failedAccessToken`, the current token is presumed rejected.
    */
-  async handle401(name: string, failedAccessToken?: string): Promise<boolean> {
+  async handle401(
+    name: string,
+    failedAccessToken?: string | null,
+    challenge: { scope?: string; resourceMetadataUrl?: URL } = {},
+  ): Promise<boolean> {
     const entry = this.entry(name);
-    const key = failedAccessToken ?? '\u0000current';
+    const key = failedAccessToken === null ? '\u0000none' : (failedAccessToken ?? '\u0000current');
     const pending = entry.pending401.get(key);
     if (pending) return pending;
     const recovery = (async () => {
       if (entry.dirty) await this.reload(entry);
       const current = entry.record?.state === 'valid' ? entry.record.tokens?.accessToken : undefined;
+      if (failedAccessToken === null || !current) {
+        // The request carried no token (there was no usable credential): a login is the recovery.
+        if (current) return true; // one appeared meanwhile (another call's login, another process)
+        if (!mayPromptImplicitly(this.interactive)) return false;
+        await this.login(name, {
+          ...(challenge.scope ? { challengeScope: challenge.scope } : {}),
+          ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}),
+        });
+        return true;
+      }
       const rejected = failedAccessToken ?? current;
-      if (!rejected) return false;
       try {
-        if (current && current !== rejected) return true;
+        if (current !== rejected) return true;
         await this.refresh(entry, { kind: 'rejected', token: rejected });
         this.emit('reconnect-required', {
           server: name,
@@ -354,6 +389,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
       now: () => this.clock.now(),
       ...(options.challengeScope ? { challengeScope: options.challengeScope } : {}),
       ...(options.scope ? { scope: options.scope } : {}),
+      ...(options.resourceMetadataUrl ? { resourceMetadataUrl: options.resourceMetadataUrl } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
     const record: CredentialRecord = {
@@ -653,7 +689,10 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
       entry.loadError = record ? undefined : (loadError ?? entry.loadError);
       entry.loadedSeq = seq;
       entry.fingerprint = await this.store.fingerprint(entry.key).catch(() => undefined);
-      if (!sameVersion(before && versionOf(before), record && versionOf(record))) {
+      // The first read of a record is not a change.
+      const firstRead = !entry.loadedOnce;
+      entry.loadedOnce = true;
+      if (!firstRead && !sameVersion(before && versionOf(before), record && versionOf(record))) {
         this.emit('credentials-changed', { server: entry.name, reason });
         if (record?.tokens && record.state === 'valid' && !(before?.tokens && before.state === 'valid')) {
           entry.backoff = { until: 0, attempts: 0 };

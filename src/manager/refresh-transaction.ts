@@ -2,7 +2,7 @@ import type { FetchLike } from '@modelcontextprotocol/client';
 import type { Clock } from '../clock.js';
 import { CorruptCredentialError, NewerSchemaError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { discover, issuerOf, resourceOf } from '../oauth/discovery.js';
+import { discover, issuerOf, resourceMismatch, resourceOf } from '../oauth/discovery.js';
 import { withTimeout } from '../oauth/timeout-fetch.js';
 import { RefreshFailure, refreshTokens } from '../oauth/token-refresh.js';
 import {
@@ -115,6 +115,8 @@ export async function runRefreshTransaction(
       } catch (error) {
         throw new RefreshFailure('transient', undefined, 'discovery failed', { cause: error });
       }
+      const mismatch = resourceMismatch(ctx.serverUrl, discovery);
+      if (mismatch) return markNeedsReauth(ctx, current, mismatch);
       if (current.binding.issuer && issuerOf(discovery) !== current.binding.issuer) {
         return markNeedsReauth(
           ctx,

@@ -15,6 +15,8 @@ export class ServerEntry {
   /** Bumped by every change signal; a reload that started before a bump leaves the entry dirty. */
   changeSeq = 1;
   loadedSeq = 0;
+  /** Whether the record was read at least once (a first read is not a change to announce). */
+  loadedOnce = false;
   /** The store fingerprint at the last read or write, for invalidateIfDiskChanged. */
   fingerprint: string | undefined;
   loading: Promise<void> | undefined;

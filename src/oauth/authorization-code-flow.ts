@@ -100,7 +100,7 @@ export async function runAuthorizationCodeFlow(input: {
           resource: new URL(input.resource),
           fetchFn: input.fetchFn,
         });
-        return { client, tokens: tokensFromResponse(tokens, input.now()) };
+        return { client, tokens: tokensFromResponse(tokens, input.now(), undefined, input.scope) };
       } catch (error) {
         // A dead stored registration: register again, once (never for a configured client).
         const rejected = OAuthError.isInstance(error) && String(error.code) === 'invalid_client';

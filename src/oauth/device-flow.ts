@@ -83,6 +83,8 @@ export async function runDeviceFlow(input: {
           ...(tokens.scope ? { scope: tokens.scope } : {}),
         },
         input.now(),
+        undefined,
+        input.scope,
       );
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError) {

@@ -1,4 +1,5 @@
 import {
+  checkResourceAllowed,
   discoverOAuthServerInfo,
   type FetchLike,
   type OAuthProtectedResourceMetadata,
@@ -35,6 +36,23 @@ export async function discover(
 export function issuerOf(discovery: StoredDiscovery): string {
   const issuer = discovery.authorizationServerMetadata?.issuer;
   return typeof issuer === 'string' ? issuer : discovery.authorizationServerUrl;
+}
+
+/**
+ * RFC 9728 §3.3: the protected-resource metadata must describe the server it was fetched for.
+ * Returns the problem when its `resource` does not cover `serverUrl` (a token for another
+ * resource must never be requested, let alone sent), else undefined.
+ */
+export function resourceMismatch(serverUrl: string, discovery: StoredDiscovery): string | undefined {
+  const prm = discovery.resourceMetadata as OAuthProtectedResourceMetadata | undefined;
+  if (!prm || typeof prm.resource !== 'string') return undefined;
+  let allowed = false;
+  try {
+    allowed = checkResourceAllowed({ requestedResource: serverUrl, configuredResource: prm.resource });
+  } catch {
+    allowed = false;
+  }
+  return allowed ? undefined : `its protected-resource metadata names another resource (${prm.resource})`;
 }
 
 /**

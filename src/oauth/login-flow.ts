@@ -11,7 +11,7 @@ import { runAuthorizationCodeFlow } from './authorization-code-flow.js';
 import type { OpenBrowser } from './browser.js';
 import { chooseClient } from './client-identity.js';
 import { runDeviceFlow } from './device-flow.js';
-import { discover, issuerOf, resourceOf } from './discovery.js';
+import { discover, issuerOf, resourceMismatch, resourceOf } from './discovery.js';
 import { selectScope } from './scope-selection.js';
 
 export type FlowPrompt =
@@ -63,6 +63,8 @@ export async function runLoginFlow(input: {
       fetchFn: input.fetchFn,
       ...(input.resourceMetadataUrl ? { resourceMetadataUrl: input.resourceMetadataUrl } : {}),
     });
+    const mismatch = resourceMismatch(input.serverUrl, discovery);
+    if (mismatch) throw new LoginError(input.server, `${mismatch}; refusing to ask for a token for it`);
     const issuer = issuerOf(discovery);
     const resource = resourceOf(input.serverUrl, discovery);
     const scope = input.scope ?? selectScope(input.config, discovery, input.challengeScope);

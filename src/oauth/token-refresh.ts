@@ -96,9 +96,11 @@ export function tokensFromResponse(
   response: OAuthTokens,
   now: number,
   previous?: StoredTokens,
+  requestedScope?: string,
 ): StoredTokens {
   const refreshToken = response.refresh_token ?? previous?.refreshToken;
-  const scope = response.scope ?? previous?.scope;
+  // RFC 6749 §5.1: a response without `scope` granted what was requested (on refresh: kept it).
+  const scope = response.scope ?? previous?.scope ?? requestedScope;
   return {
     accessToken: response.access_token,
     tokenType: response.token_type ?? 'Bearer',

@@ -1,4 +1,8 @@
-import type { AuthProvider, FetchLike } from '@modelcontextprotocol/client';
+import {
+  type AuthProvider,
+  extractWWWAuthenticateParams,
+  type FetchLike,
+} from '@modelcontextprotocol/client';
 import { NeedsReauthError } from '../errors.js';
 import type { OAuthManager } from '../manager/oauth-manager.js';
 
@@ -14,7 +18,7 @@ import type { OAuthManager } from '../manager/oauth-manager.js';
  * single-flight and lock.
  */
 export class ManagedProvider implements AuthProvider {
-  /** Which token each response answered; weak, so responses are collected as usual. */
+  /** Which token each response answered ('' for none); weak, so responses are collected as usual. */
   private readonly carried = new WeakMap<Response, string>();
 
   constructor(
@@ -23,16 +27,21 @@ export class ManagedProvider implements AuthProvider {
     private readonly baseFetch: FetchLike,
   ) {}
 
-  /** The current access token; no I/O while it is fresh. */
-  readonly token = (): Promise<string> => this.manager.accessToken(this.name);
+  /**
+   * The token for the next request; no I/O while it is fresh. Undefined when there is no usable
+   * credential and a login may start: the request then goes out without one, and the server's
+   * 401 challenge (scope, resource metadata) drives the login in `onUnauthorized`.
+   */
+  readonly token = (): Promise<string | undefined> => this.manager.tokenForRequest(this.name);
 
   /**
    * Called by a v2 transport on a 401, before its one retry. Recovery is keyed by the token the
    * rejected request carried (recorded by `fetch`); without `fetch`, by the current token.
    */
   readonly onUnauthorized = async (ctx: UnauthorizedContext): Promise<void> => {
-    const rejected = this.carried.get(ctx.response);
-    const recovered = await this.manager.handle401(this.name, rejected);
+    const carried = this.carried.get(ctx.response);
+    const rejected = carried === undefined ? undefined : carried === '' ? null : carried;
+    const recovered = await this.manager.handle401(this.name, rejected, challengeOf(ctx.response));
     if (!recovered) {
       throw new NeedsReauthError(
         this.name,
@@ -53,14 +62,15 @@ export class ManagedProvider implements AuthProvider {
       return response;
     }
     const token = await this.token();
-    headers.set('authorization', `Bearer ${token}`);
+    if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
     const response = await this.baseFetch(input, { ...init, headers });
-    this.carried.set(response, token);
+    this.carried.set(response, token ?? '');
     if (response.status !== 401 || !isReplayable(init?.body)) return response;
     // A 401 means the server did not run the request, so one retry after recovery is safe.
-    if (!(await this.manager.handle401(this.name, token))) return response;
+    if (!(await this.manager.handle401(this.name, token ?? null, challengeOf(response)))) return response;
     await response.body?.cancel().catch(() => {});
     const retryToken = await this.token();
+    if (retryToken === undefined) return response;
     headers.set('authorization', `Bearer ${retryToken}`);
     const retried = await this.baseFetch(input, { ...init, headers });
     this.carried.set(retried, retryToken);
@@ -70,6 +80,12 @@ export class ManagedProvider implements AuthProvider {
 
 /** What a v2 transport passes to `onUnauthorized` (the SDK does not export the type by name). */
 type UnauthorizedContext = Parameters<NonNullable<AuthProvider['onUnauthorized']>>[0];
+
+/** The parts of a 401's `WWW-Authenticate` challenge that shape a login (RFC 6750 §3, RFC 9728 §5.1). */
+function challengeOf(response: Response): { scope?: string; resourceMetadataUrl?: URL } {
+  const { scope, resourceMetadataUrl } = extractWWWAuthenticateParams(response);
+  return { ...(scope ? { scope } : {}), ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}) };
+}
 
 function bearerOf(value: string | null): string | undefined {
   const match = value ? /^Bearer\s+(.+)$/i.exec(value) : null;

@@ -56,7 +56,7 @@ describe('the v1 SDK adapter (mcp-oauth-manager/sdk-v1)', () => {
 
   it(`${HERD} concurrent calls through the v1 client after a 401 wave: all succeed, exactly 1 refresh request`, async () => {
     const { as, mcp, provider, client } = await bed();
-    mcp.rejectToken(await provider.token());
+    mcp.rejectToken((await provider.token())!);
     const results = await herd(client);
     expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
     expect(mcp.stats.unauthorized).toBeGreaterThanOrEqual(1);

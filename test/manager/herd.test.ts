@@ -62,7 +62,7 @@ describe('a herd of concurrent calls through the SDK v2 client', () => {
   it(`${HERD} calls after the MCP server rejected the token early (the 401 path): exactly 1 refresh request`, async () => {
     const provider = manager.getOrBuildProvider('demo', mcp.url);
     const client = await connectV2(mcp.url, provider);
-    const rejected = await provider.token();
+    const rejected = (await provider.token())!;
     mcp.rejectToken(rejected);
     const results = await Promise.allSettled(
       Array.from({ length: HERD }, (_, i) =>
@@ -94,7 +94,7 @@ describe('a herd of concurrent calls through the SDK v2 client', () => {
 
   it('the standalone fetch injects the token and recovers a 401 once, keyed by the token it sent', async () => {
     const provider = manager.getOrBuildProvider('demo', mcp.url);
-    const rejected = await provider.token();
+    const rejected = (await provider.token())!;
     mcp.rejectToken(rejected);
     const body = JSON.stringify({
       jsonrpc: '2.0',

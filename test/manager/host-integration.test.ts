@@ -101,7 +101,7 @@ describe('the same provider on the v2 SSE transport', () => {
     );
     cleanups.push(() => client.close());
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'over sse' } }))).toBe('over sse');
-    mcp.rejectToken(await provider.token());
+    mcp.rejectToken((await provider.token())!);
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) => client.callTool({ name: 'echo', arguments: { text: String(i) } })),
     );

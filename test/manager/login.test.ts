@@ -246,12 +246,29 @@ describe('implicit login', () => {
     }
   });
 
-  it("interactive 'always' runs one login for concurrent callers, then serves them", async () => {
-    const { provider, opened, as } = await bed({ manager: { interactive: 'always' } });
-    const tokens = await Promise.all(Array.from({ length: 10 }, () => provider.token()));
+  it("interactive 'always': concurrent accessToken() callers share one login", async () => {
+    const { manager, provider, opened, as } = await bed({ manager: { interactive: 'always' } });
+    // A transport's token() sends the first request without a token: the 401 drives the login.
+    expect(await provider.token()).toBeUndefined();
+    const tokens = await Promise.all(Array.from({ length: 10 }, () => manager.accessToken('demo')));
     expect(new Set(tokens).size).toBe(1);
     expect(opened.opened).toBe(1);
     expect(as.stats.authorizations).toBe(1);
+  });
+
+  it("interactive 'always': concurrent calls without a credential go out bare, and their 401s share one login that uses the challenge", async () => {
+    const { manager, mcp, opened, as, record } = await bed({ manager: { interactive: 'always' } });
+    const { connectV2 } = await import('../support/mcp-client.js');
+    const client = await connectV2(mcp.url, manager.getOrBuildProvider('demo', mcp.url));
+    cleanups.push(() => client.close());
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => client.callTool({ name: 'echo', arguments: { text: String(i) } })),
+    );
+    expect(results.map(textOf)).toEqual(Array.from({ length: 10 }, (_, i) => String(i)));
+    expect(opened.opened).toBe(1);
+    expect(as.stats.authorizations).toBe(1);
+    expect(mcp.stats.unauthorized).toBeGreaterThanOrEqual(1);
+    expect((await record()).discovery.resourceMetadataUrl).toBe(mcp.resourceMetadataUrl);
   });
 });
 

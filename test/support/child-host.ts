@@ -78,7 +78,7 @@ process.on('message', async (command: Command) => {
       }
       case 'token':
         try {
-          const token = await provider.token();
+          const token = await manager.accessToken('demo');
           tokensSent.push(token);
           send({ type: 'token', token });
         } catch (error) {
