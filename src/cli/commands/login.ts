@@ -1,0 +1,94 @@
+import type { Command } from 'commander';
+import { LoginError } from '../../errors.js';
+import type { LoginOptions, LoginPrompt, LoginResult, OAuthManager } from '../../index.js';
+import { type CliContext, withSession } from '../context.js';
+import { printJson, printResult, success } from '../output.js';
+import { renderPrompt } from '../render-prompt.js';
+import { runCommand } from '../runner.js';
+import { Spinner } from '../spinner.js';
+import { expirySummary, statusJson } from '../status-view.js';
+import { styleFor } from '../style.js';
+
+type Flow = NonNullable<LoginOptions['flow']>;
+
+export function registerLogin(program: Command): void {
+  program
+    .command('login')
+    .description('log in to a configured server (replaces its credential only when the login succeeds)')
+    .argument('<server>', 'server name, as in `mcp-oauth servers list`')
+    .option('--no-browser', 'do not open a browser: print the URL, then read the redirected URL on stdin')
+    .option('--device', 'use the device authorization grant (RFC 8628): enter a code on any device')
+    .addHelpText(
+      'after',
+      `
+The browser is the command in $BROWSER when set, else the system's default browser.
+
+Examples:
+  $ mcp-oauth login notion
+  $ mcp-oauth login notion --no-browser     # over SSH: paste the redirected URL back
+  $ mcp-oauth login notion --device         # enter a code on your phone
+  $ mcp-oauth --json login notion`,
+    )
+    .action((server: string, options: { browser: boolean; device?: boolean }, command: Command) =>
+      runCommand(command, async (ctx) => {
+        if (options.device && !options.browser) {
+          command.error('error: --device and --no-browser cannot be used together', {
+            exitCode: 2,
+            code: 'commander.conflictingOption',
+          });
+        }
+        const flow: Flow = options.device ? 'device' : options.browser ? 'browser' : 'paste';
+        await login(ctx, server, flow);
+      }),
+    );
+}
+
+async function login(ctx: CliContext, server: string, flow: Flow): Promise<void> {
+  // An explicit `login` is the person asking: 'always' lets it run whatever the context (no TTY,
+  // CI, a pipe on stdin for --no-browser).
+  const result = await withSession(ctx, 'always', async ({ manager, use }) => {
+    use(server);
+    return runLogin(manager, server, flow);
+  });
+  if (ctx.json) {
+    printJson({ server: result.server, joined: result.joined, status: statusJson(result.status) });
+    return;
+  }
+  // `joined`: another process ran the authorization; this one waited for it and reports it.
+  const how = result.joined ? ' through the login another process was running' : '';
+  printResult(success(`Logged in to ${server}${how} (${expirySummary(result.status, true)})`));
+}
+
+async function runLogin(manager: OAuthManager, server: string, flow: Flow): Promise<LoginResult> {
+  const spinner = new Spinner(process.stderr);
+  const style = styleFor(process.stderr);
+  const prompt = (p: LoginPrompt) => {
+    spinner.print(renderPrompt(p, style));
+    // The spinner only where the person waits on something elsewhere; never while they type
+    // (paste): the redraws would garble what they paste.
+    if (p.kind === 'open-url') spinner.start('Waiting for you to approve in the browser');
+    else if (p.kind === 'device-code') spinner.start('Waiting for you to enter the code');
+    else if (p.kind === 'waiting-for-other-login') spinner.start('Waiting for the other login to finish');
+    else spinner.stop();
+  };
+  // Ctrl-C cancels the login cleanly (the previous credential stays as it was); a second one exits.
+  const cancel = new AbortController();
+  const onSigint = () => {
+    spinner.stop();
+    if (cancel.signal.aborted) process.exit(130);
+    cancel.abort();
+  };
+  process.on('SIGINT', onSigint);
+  // Until the first prompt: discovery and client registration can take a while on a slow network.
+  spinner.start(`Connecting to ${server}`);
+  try {
+    return await manager.login(server, { flow, prompt, input: process.stdin, signal: cancel.signal });
+  } catch (error) {
+    // The library reports any abort as its deadline passing; say what really happened.
+    if (cancel.signal.aborted) throw new LoginError(server, 'cancelled with Ctrl-C', { cause: error });
+    throw error;
+  } finally {
+    spinner.stop();
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,76 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import { printJson, printNote, printResult, success } from '../../output.js';
+import { runCommand } from '../../runner.js';
+
+interface AddOptions {
+  clientId?: string;
+  clientSecretEnv?: string;
+  clientMetadataUrl?: string;
+  scope?: string;
+  redirectPort?: number;
+}
+
+export function registerServersAdd(servers: Command): void {
+  servers
+    .command('add')
+    .description('add a server to config.yaml (then log in to it)')
+    .argument('<name>', 'a name of your choice, used by every other command')
+    .argument('<url>', 'the MCP endpoint (https; plain http only on 127.0.0.1, ::1 or localhost)')
+    .option('--client-id <id>', 'a pre-registered OAuth client id (else the client registers itself)')
+    // A secret is taken only by environment variable name: a secret typed on a command line
+    // ends up in the shell history and in `ps`.
+    .option(
+      '--client-secret-env <var>',
+      "the environment variable holding the pre-registered client's secret",
+    )
+    .option(
+      '--client-metadata-url <url>',
+      'a Client ID Metadata Document URL (used where the server supports it)',
+    )
+    .option('--scope <scopes>', 'the scope to request, space-separated (default: what the server advertises)')
+    .option(
+      '--redirect-port <port>',
+      'a fixed loopback port for the login callback (default: any free port)',
+      parsePort,
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ mcp-oauth servers add notion https://mcp.notion.com/mcp
+  $ mcp-oauth servers add acme https://mcp.acme.dev/mcp --client-id cli-123 \\
+      --client-secret-env ACME_SECRET --scope "read write" --redirect-port 8976`,
+    )
+    .action((name: string, url: string, options: AddOptions, command: Command) =>
+      runCommand(command, async (ctx) => {
+        const { addServer, configPath } = await import('../../../config/index.js');
+        await addServer(ctx.home, { name, url, oauth: oauthKeys(options) });
+        const file = configPath(ctx.home);
+        if (ctx.json) {
+          printJson({ name, url, file });
+          return;
+        }
+        printResult(success(`Added ${name} (${url}) to ${file}`));
+        printNote(`Next: ${ctx.loginCommand(name)}`);
+      }),
+    );
+}
+
+/** The command line's options as the `oauth:` keys of config.yaml (snake_case, as people write them). */
+function oauthKeys(options: AddOptions): Record<string, string | number> {
+  const keys: Record<string, string | number> = {};
+  if (options.clientId !== undefined) keys.client_id = options.clientId;
+  if (options.clientSecretEnv !== undefined) keys.client_secret_env = options.clientSecretEnv;
+  if (options.clientMetadataUrl !== undefined) keys.client_metadata_url = options.clientMetadataUrl;
+  if (options.scope !== undefined) keys.scope = options.scope;
+  if (options.redirectPort !== undefined) keys.redirect_port = options.redirectPort;
+  return keys;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) {
+    throw new InvalidArgumentError('Write a port number from 0 to 65535 (0 picks any free port).');
+  }
+  return port;
+}

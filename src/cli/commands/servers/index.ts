@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { registerServersAdd } from './add.js';
+import { registerServersList } from './list.js';
+import { registerServersRemove } from './remove.js';
+
+export function registerServers(program: Command): void {
+  const servers = program
+    .command('servers')
+    .description('add, remove and list the configured MCP servers (config.yaml in the home folder)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ mcp-oauth servers add notion https://mcp.notion.com/mcp
+  $ mcp-oauth servers list
+  $ mcp-oauth servers remove notion`,
+    );
+  registerServersAdd(servers);
+  registerServersRemove(servers);
+  registerServersList(servers);
+}

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { withSession } from '../../context.js';
+import { printJson, printResult, success } from '../../output.js';
+import { runCommand } from '../../runner.js';
+
+export function registerServersRemove(servers: Command): void {
+  servers
+    .command('remove')
+    .description('remove a server: revoke and delete its tokens, forget its client, drop its configuration')
+    .argument('<name>', 'server name')
+    .addHelpText(
+      'after',
+      `
+Everything \`logout --reset\` removes goes too, so nothing of the server is left in the home folder.
+
+Example:
+  $ mcp-oauth servers remove notion`,
+    )
+    .action((name: string, _options: unknown, command: Command) =>
+      runCommand(command, async (ctx) => {
+        // Credentials first: if that fails (a lock held elsewhere), the configuration is still
+        // there, so running the same command again finishes the job.
+        await withSession(ctx, 'never', async ({ manager, use }) => {
+          use(name);
+          await manager.remove(name);
+        });
+        const { removeServer } = await import('../../../config/index.js');
+        const removed = await removeServer(ctx.home, name);
+        if (ctx.json) {
+          printJson({ name, removed });
+          return;
+        }
+        printResult(success(`Removed ${name} (configuration, tokens and client registration)`));
+      }),
+    );
+}

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { TransientAuthError } from '../../errors.js';
+import type { OAuthManager } from '../../index.js';
+import { withSession } from '../context.js';
+import { printJson, printNote, printResult } from '../output.js';
+import { runCommand } from '../runner.js';
+
+export function registerToken(program: Command): void {
+  program
+    .command('token')
+    .description('print a valid access token (refreshed if needed) for scripts; nothing else on stdout')
+    .argument('<server>', 'server name')
+    .addHelpText(
+      'after',
+      `
+Exits with 3, and prints nothing on stdout, when the server needs a new login; the command to
+run is on stderr.
+
+Examples:
+  $ curl -H "Authorization: Bearer $(mcp-oauth token notion)" https://mcp.notion.com/mcp
+  $ mcp-oauth --json token notion     # {"server","accessToken","expiresAt","expiresIn"}`,
+    )
+    .action((server: string, _options: unknown, command: Command) =>
+      runCommand(command, async (ctx) => {
+        const { token, status } = await withSession(ctx, 'never', async ({ manager, use }) => {
+          use(server);
+          const token = await freshToken(manager, server);
+          return { token, status: await manager.status(server) };
+        });
+        if (ctx.json) {
+          printJson({ server, accessToken: token, expiresAt: status.expiresAt, expiresIn: status.expiresIn });
+          return;
+        }
+        printResult(token);
+      }),
+    );
+}
+
+/**
+ * A usable token, never leaving a refresh running when the process exits. Inside the skew window
+ * `accessToken()` would start a background refresh and return at once; this process would then
+ * exit in the middle of that refresh and could lose a rotated refresh token. So the refresh is
+ * awaited here instead. If it fails for a transient reason the current token is still valid and
+ * is printed, with a warning.
+ */
+async function freshToken(manager: OAuthManager, server: string): Promise<string> {
+  const before = await manager.status(server);
+  if (before.state === 'expiring') {
+    try {
+      await manager.refreshNow(server);
+    } catch (error) {
+      if (!(error instanceof TransientAuthError)) throw error;
+      printNote(`warning: ${error.message} The current token is still valid.`);
+    }
+  }
+  return manager.accessToken(server);
+}

@@ -1,0 +1,26 @@
+import { CommanderError } from 'commander';
+import { ConfigError, InsecureHomeError, NeedsReauthError } from '../errors.js';
+
+/** The exit codes of DESIGN.md: scripts branch on these, so they never change meaning. */
+export const ExitCode = {
+  ok: 0,
+  /** Anything that failed at run time: a login that did not complete, a network error, ... */
+  failure: 1,
+  /** The command line or the configuration is wrong: retrying the same thing cannot help. */
+  usage: 2,
+  /** Only a new interactive login can help: the message names the exact command. */
+  needsReauth: 3,
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * The exit code for an error that ended a command. An insecure home folder counts as a
+ * configuration error: the person has to fix their setup (chmod), not retry.
+ */
+export function exitCodeFor(error: unknown): ExitCodeValue {
+  if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  if (error instanceof NeedsReauthError) return ExitCode.needsReauth;
+  if (error instanceof ConfigError || error instanceof InsecureHomeError) return ExitCode.usage;
+  return ExitCode.failure;
+}

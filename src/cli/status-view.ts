@@ -1,0 +1,29 @@
+import type { ServerStatus } from '../index.js';
+import { humanDuration } from './duration.js';
+
+/**
+ * The `status --json` object of one server, exactly the DESIGN.md schema and key order, built
+ * field by field so that nothing the library may add later (and nothing secret) leaks into it.
+ */
+export function statusJson(status: ServerStatus): ServerStatus {
+  return {
+    name: status.name,
+    url: status.url,
+    state: status.state,
+    expiresAt: status.expiresAt,
+    expiresIn: status.expiresIn,
+    scopes: status.scopes,
+    issuer: status.issuer,
+    clientKind: status.clientKind,
+    error: status.error,
+  };
+}
+
+/** `expires in 59 min, scopes: read write`: the parenthesis after login and refresh. */
+export function expirySummary(status: ServerStatus, withScopes: boolean): string {
+  const parts = [
+    status.expiresIn === null ? 'no expiry' : `expires in ${humanDuration(status.expiresIn, 'long')}`,
+  ];
+  if (withScopes) parts.push(status.scopes.length > 0 ? `scopes: ${status.scopes.join(' ')}` : 'no scopes');
+  return parts.join(', ');
+}
