@@ -184,7 +184,9 @@ export class InsufficientScopeError extends McpOAuthError {
   constructor(server: string, missingScopes: string[], detail: string) {
     super(
       'INSUFFICIENT_SCOPE',
-      `MCP server '${server}' requires scopes that were not granted (${missingScopes.join(' ') || 'unspecified'}): ${detail}.`,
+      missingScopes.length > 0
+        ? `MCP server '${server}' requires scopes that were not granted (${missingScopes.join(' ')}): ${detail}.`
+        : `MCP server '${server}' refuses the call for insufficient scope: ${detail}.`,
     );
     this.server = server;
     this.missingScopes = missingScopes;

@@ -1,7 +1,9 @@
 import {
   checkResourceAllowed,
+  discoverOAuthProtectedResourceMetadata,
   discoverOAuthServerInfo,
   type FetchLike,
+  IssuerMismatchError,
   type OAuthProtectedResourceMetadata,
   resourceUrlFromServerUrl,
 } from '@modelcontextprotocol/client';
@@ -18,10 +20,24 @@ export async function discover(
   serverUrl: string,
   options: { fetchFn: FetchLike; resourceMetadataUrl?: URL },
 ): Promise<StoredDiscovery> {
-  const info = await discoverOAuthServerInfo(serverUrl, {
+  const opts = {
     fetchFn: options.fetchFn,
     ...(options.resourceMetadataUrl ? { resourceMetadataUrl: options.resourceMetadataUrl } : {}),
-  });
+  };
+  let info: Awaited<ReturnType<typeof discoverOAuthServerInfo>>;
+  try {
+    info = await discoverOAuthServerInfo(serverUrl, opts);
+  } catch (error) {
+    // RFC 8414 §3.3 compares the metadata's issuer with the issuer the client was told about.
+    // Without protected-resource metadata (the 2025-03-26 fallback to the server's origin) no
+    // issuer was ever announced, only guessed: there the check has nothing to hold it to.
+    if (!IssuerMismatchError.isInstance(error)) throw error;
+    const prm = await discoverOAuthProtectedResourceMetadata(serverUrl, opts, options.fetchFn).catch(
+      () => undefined,
+    );
+    if (prm) throw error;
+    info = await discoverOAuthServerInfo(serverUrl, { ...opts, skipIssuerMetadataValidation: true });
+  }
   return {
     authorizationServerUrl: info.authorizationServerUrl,
     ...(options.resourceMetadataUrl ? { resourceMetadataUrl: options.resourceMetadataUrl.href } : {}),
