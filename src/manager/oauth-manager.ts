@@ -6,11 +6,13 @@ import { loadConfig } from '../config/config-file.js';
 import type { OAuthConfig } from '../config/oauth-config.js';
 import {
   ConfigError,
+  CorruptCredentialError,
   LockTimeoutError,
   LoginError,
   ManagerClosedError,
   McpOAuthError,
   NeedsReauthError,
+  NewerSchemaError,
   TransientAuthError,
 } from '../errors.js';
 import { type Logger, redactingLogger, silentLogger } from '../logger.js';
@@ -513,6 +515,15 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A refresh in flight (a background one inside the skew window too) must persist its rotation
+    // before the process may exit: wait for it, bounded by the request timeout.
+    const flights = [...this.entries.values()].flatMap((e) => (e.flight ? [e.flight.catch(() => {})] : []));
+    if (flights.length > 0) {
+      const bound = (this.options.requestTimeoutMs ?? 30_000) + 5_000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all(flights), new Promise((r) => (timer = setTimeout(r, bound)))]);
+      clearTimeout(timer);
+    }
     this.unwatch?.();
     this.unwatch = undefined;
     if (this.ownsStore) await this.store.close();
@@ -680,7 +691,9 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
       try {
         record = await this.store.get(entry.key);
       } catch (error) {
-        if (!(error instanceof McpOAuthError)) throw error;
+        // Only an unreadable or newer-schema record is this server's state; an insecure home or a
+        // storage failure is the caller's to see, with its own fix.
+        if (!(error instanceof CorruptCredentialError || error instanceof NewerSchemaError)) throw error;
         loadError = error;
         this.logger.warn(error.message);
       }

@@ -16,7 +16,9 @@ export const openInBrowser: OpenBrowser = async (url) => {
   const command = process.env.BROWSER?.trim();
   if (command) {
     const [file, ...args] = command.split(/\s+/);
-    const child = spawn(file!, [...args, url], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // No inherited stdio: a browser that outlives this process must not hold its pipes open.
+    const child = spawn(file!, [...args, url], { stdio: 'ignore' });
+    child.unref();
     const failed = new Promise<never>((_, reject) => {
       child.once('error', (err) => reject(new Error(`the BROWSER command could not start (${err.message})`)));
       child.once('exit', (code, signal) => {

@@ -8,6 +8,7 @@ import {
   resourceUrlFromServerUrl,
 } from '@modelcontextprotocol/client';
 import type { StoredDiscovery } from '../store/credential-record.js';
+import { isSecureOrLoopback } from './loopback.js';
 
 /**
  * Discovery per the MCP authorization spec: RFC 9728 protected-resource metadata (path-aware,
@@ -80,4 +81,33 @@ export function resourceOf(serverUrl: string, discovery: StoredDiscovery | undef
   const prm = discovery?.resourceMetadata as OAuthProtectedResourceMetadata | undefined;
   if (prm && typeof prm.resource === 'string') return prm.resource;
   return resourceUrlFromServerUrl(serverUrl).href;
+}
+
+const ENDPOINTS = [
+  'authorization_endpoint',
+  'token_endpoint',
+  'registration_endpoint',
+  'device_authorization_endpoint',
+  'revocation_endpoint',
+] as const;
+
+/**
+ * OAuth 2.1 §1.5 and the MCP authorization spec: every authorization server endpoint must be
+ * https, except on loopback (127.0.0.0/8, ::1, localhost). Returns the first offending endpoint,
+ * so a login stops before a code, a secret or a person is sent to it.
+ */
+export function insecureEndpoint(discovery: StoredDiscovery): string | undefined {
+  const metadata = discovery.authorizationServerMetadata ?? {};
+  for (const name of ENDPOINTS) {
+    const value = metadata[name];
+    if (typeof value !== 'string') continue;
+    let secure = false;
+    try {
+      secure = isSecureOrLoopback(value);
+    } catch {
+      secure = false;
+    }
+    if (!secure) return `${name} ${value}`;
+  }
+  return undefined;
 }

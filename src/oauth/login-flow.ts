@@ -11,7 +11,7 @@ import { runAuthorizationCodeFlow } from './authorization-code-flow.js';
 import type { OpenBrowser } from './browser.js';
 import { chooseClient } from './client-identity.js';
 import { runDeviceFlow } from './device-flow.js';
-import { discover, issuerOf, resourceMismatch, resourceOf } from './discovery.js';
+import { discover, insecureEndpoint, issuerOf, resourceMismatch, resourceOf } from './discovery.js';
 import { selectScope } from './scope-selection.js';
 
 export type FlowPrompt =
@@ -63,6 +63,13 @@ export async function runLoginFlow(input: {
       fetchFn: input.fetchFn,
       ...(input.resourceMetadataUrl ? { resourceMetadataUrl: input.resourceMetadataUrl } : {}),
     });
+    const insecure = insecureEndpoint(discovery);
+    if (insecure) {
+      throw new LoginError(
+        input.server,
+        `the authorization server's ${insecure} is not https (only loopback hosts may use http)`,
+      );
+    }
     const mismatch = resourceMismatch(input.serverUrl, discovery);
     if (mismatch) throw new LoginError(input.server, `${mismatch}; refusing to ask for a token for it`);
     const issuer = issuerOf(discovery);

@@ -38,6 +38,8 @@ export interface AuthorizationServerStats {
   authorizations: number;
   /** Every refresh_token value presented to the token endpoint, in order. */
   refreshTokensSeen: string[];
+  /** The RFC 8707 `resource` of every refresh request ('' when absent), in order. */
+  refreshResources: string[];
 }
 
 export interface TestAuthorizationServer {
@@ -75,6 +77,7 @@ function emptyStats(): AuthorizationServerStats {
     revocations: 0,
     authorizations: 0,
     refreshTokensSeen: [],
+    refreshResources: [],
   };
 }
 
@@ -287,6 +290,7 @@ function countEndpoints(provider: Provider, getStats: () => AuthorizationServerS
       stats.refreshRequests += 1;
       const presented = str(body.refresh_token);
       if (presented !== undefined) stats.refreshTokensSeen.push(presented);
+      stats.refreshResources.push(str(body.resource) ?? '');
     }
     const responseBody = ctx.body as { error?: unknown } | undefined;
     if (ctx.status >= 400 && responseBody?.error === 'invalid_grant') stats.invalidGrant += 1;

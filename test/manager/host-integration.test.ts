@@ -171,3 +171,49 @@ describe('an MCP server seen by two managers in one process', () => {
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'b works' } }))).toBe('b works');
   });
 });
+
+describe('close() and a refresh in flight', () => {
+  it('waits for a background refresh to persist its rotation before returning', async () => {
+    const as = await startAuthorizationServer();
+    cleanups.push(() => as.close());
+    const mcp = await startMcpServer({ authorizationServer: as.issuer });
+    cleanups.push(() => mcp.close());
+    const { home, cleanup } = await tempHome();
+    cleanups.push(cleanup);
+    const clock = new FakeClock();
+    const manager = new OAuthManager({
+      home,
+      clock,
+      interactive: 'never',
+      openBrowser: scriptedBrowserHook(),
+    });
+    manager.getOrBuildProvider('demo', mcp.url);
+    await manager.login('demo');
+    const recordPath = join(home, 'credentials', `${fileNameFor({ server: 'demo' })}.json`);
+    const before = JSON.parse(await readFile(recordPath, 'utf8'));
+    clock.advance(3600_000 - 30_000); // inside the skew window: a background refresh starts
+    expect(await manager.accessToken('demo')).toBe(before.tokens.accessToken);
+    await manager.close();
+    const after = JSON.parse(await readFile(recordPath, 'utf8'));
+    expect(after.tokens.accessToken).not.toBe(before.tokens.accessToken);
+    expect(after.generation).toBe(before.generation + 1);
+    expect(as.stats.refreshSuccesses).toBe(1);
+  });
+});
+
+describe('an insecure home folder', () => {
+  it('is reported as InsecureHomeError with the chmod to run, not as a server needing a login', async () => {
+    const { home, cleanup } = await tempHome();
+    cleanups.push(cleanup);
+    const { mkdir, chmod } = await import('node:fs/promises');
+    await mkdir(home, { recursive: true });
+    await chmod(home, 0o777);
+    const manager = new OAuthManager({ home, interactive: 'never' });
+    cleanups.push(() => manager.close());
+    manager.getOrBuildProvider('x', 'https://example.com/mcp');
+    const { InsecureHomeError } = await import('../../src/index.js');
+    const error = await manager.status('x').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InsecureHomeError);
+    expect((error as Error).message).toContain(`chmod 700 ${home}`);
+  });
+});
