@@ -40,7 +40,7 @@ export async function herdManager(input: {
     }),
   );
   if (input.mode === 'expiry') input.expire();
-  else input.mcp.rejectToken(await provider.token());
+  else input.mcp.rejectToken((await provider.token())!);
   input.as.resetStats();
   const start = performance.now();
   const failedCalls = await fire(client, input.n);
