@@ -178,6 +178,7 @@ export async function startAuthorizationServer(
     ttl: {
       AccessToken: () => accessTtl,
       AuthorizationCode: 120,
+      DeviceCode: 600,
       IdToken: 3600,
       Interaction: 600,
       Session: FOURTEEN_DAYS,
@@ -188,7 +189,20 @@ export async function startAuthorizationServer(
       devInteractions: { enabled: false },
       registration: { enabled: true },
       // RFC 8628, for `mcp-oauth login --device`; approved by scriptedDeviceApproval().
-      deviceFlow: { enabled: options.deviceFlow ?? true },
+      deviceFlow: {
+        enabled: options.deviceFlow ?? true,
+        // Plain pages (the defaults work too, but announce themselves on stdout).
+        userCodeInputSource: async (ctx, form) => {
+          ctx.body = `<!doctype html><title>Enter code</title>${form}<button type="submit" form="op.deviceInputForm">Continue</button>`;
+        },
+        userCodeConfirmSource: async (ctx, form) => {
+          ctx.body = `<!doctype html><title>Confirm</title>${form}<button type="submit" form="op.deviceConfirmForm">Continue</button>`;
+        },
+        successSource: async (ctx) => {
+          ctx.body =
+            '<!doctype html><title>Signed in</title><p>You are signed in; return to your device.</p>';
+        },
+      },
       revocation: { enabled: options.revocation ?? true, allowedPolicy: () => true },
       resourceIndicators: {
         enabled: true,
