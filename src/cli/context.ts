@@ -29,6 +29,8 @@ export interface ConfiguredServer {
   name: string;
   url: string;
   oauth: OAuthConfig;
+  /** Set when the server cannot be used as configured (an unset client_secret_env): require() throws it. */
+  error?: ConfigError;
 }
 
 export function createContext(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CliContext {
@@ -68,6 +70,7 @@ export async function readConfig(ctx: CliContext): Promise<LoadedConfig> {
     servers: config.servers,
     require(name) {
       const server = config.servers.get(name);
+      if (server?.error) throw server.error;
       if (server) return server;
       const known = [...config.servers.keys()];
       throw new ConfigError(

@@ -40,6 +40,11 @@ export interface ServerConfig {
   name: string;
   url: string;
   oauth: OAuthConfig;
+  /**
+   * Set when the entry is valid but cannot be used as it stands (its `client_secret_env` names an
+   * unset variable): anything that uses the server throws it; listing or removing it still works.
+   */
+  error?: ConfigError;
 }
 
 export interface LoadedConfig {
@@ -113,10 +118,11 @@ function keyText(key: unknown): string {
 }
 
 /**
- * Reads `<home>/config.yaml`. A missing file means no servers. Every problem (YAML syntax, an
- * unknown or invalid key, a `client_secret_env` naming an unset variable, ...) → ConfigError
- * naming the file, the server and the key, and saying what to write instead; when there are
- * several, the message has one line per problem and `server`/`key` name the first.
+ * Reads `<home>/config.yaml`. A missing file means no servers. Every problem in the file (YAML
+ * syntax, an unknown or invalid key, ...) → ConfigError naming the file, the server and the key,
+ * and saying what to write instead; when there are several, the message has one line per problem
+ * and `server`/`key` name the first. A `client_secret_env` naming an unset variable concerns that
+ * server only: it is listed with `error` set, and using it throws that error.
  */
 export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
   const file = configPath(home);
@@ -129,21 +135,27 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
   if (!parsed.success)
     throw errorFrom(`${file}: `, problemsFromIssues(parsed.error.issues, data, [], sourcesOf(doc)), file);
 
-  const problems: ConfigProblem[] = [];
   for (const [name, settings] of Object.entries(parsed.data.servers ?? {})) {
     const secret = resolveClientSecret(settings.oauth, env);
     if (!secret.ok) {
-      problems.push({
+      // Only this server is unusable until the variable is set: the others, and `status` or
+      // `servers remove` of this one, keep working. Using it throws this error.
+      const problem: ConfigProblem = {
         subject: ['servers', name, 'oauth', 'client_secret_env'],
         detail: missingSecretDetail(secret.variable, secret.empty),
         server: name,
         key: 'oauth.client_secret_env',
+      };
+      servers.set(name, {
+        name,
+        url: settings.url,
+        oauth: toOAuthConfig(settings.oauth),
+        error: errorFrom(`${file}: `, [problem], file),
       });
       continue;
     }
     servers.set(name, { name, url: settings.url, oauth: toOAuthConfig(settings.oauth, secret.secret) });
   }
-  if (problems.length > 0) throw errorFrom(`${file}: `, problems, file);
   return { file, servers };
 }
 

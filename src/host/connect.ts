@@ -44,6 +44,7 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
         { file: config.file, server: name },
       );
     }
+    if (server.error) throw server.error;
     url = server.url;
     oauth ??= server.oauth;
   }

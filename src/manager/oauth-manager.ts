@@ -549,6 +549,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
     this.assertOpen();
     if (!this.entries.has(name) && this.home) {
       const server = (await loadConfig(this.home)).servers.get(name);
+      if (server?.error) throw server.error;
       if (server) this.getOrBuildProvider(name, server.url, server.oauth);
     }
     return this.entry(name);

@@ -101,3 +101,36 @@ describe('mcp-oauth servers', () => {
     expect(again.stderr).toContain("Unknown server 'kit'");
   });
 });
+
+describe('a server whose client_secret_env is unset', () => {
+  it('is an error row in status (exit 0), a config error when used (exit 2), and can still be removed', async () => {
+    await cli(['servers', 'add', 'good', bed.mcp.url]);
+    await cli([
+      'servers',
+      'add',
+      'acme',
+      'https://mcp.acme.example/mcp',
+      '--client-id',
+      'c',
+      '--client-secret-env',
+      'ACME_SECRET_UNSET',
+    ]);
+    const status = await cli(['status', '--json']);
+    expect(status.code).toBe(0);
+    const servers = JSON.parse(status.stdout).servers as Array<{
+      name: string;
+      state: string;
+      error: string | null;
+    }>;
+    expect(servers.find((s) => s.name === 'good')?.state).toBe('logged_out');
+    const acme = servers.find((s) => s.name === 'acme')!;
+    expect(acme.state).toBe('error');
+    expect(acme.error).toContain('ACME_SECRET_UNSET, which is not set');
+    const login = await cli(['login', 'acme']);
+    expect(login.code).toBe(2);
+    expect(login.stderr).toContain('export ACME_SECRET_UNSET=');
+    const removed = await cli(['servers', 'remove', 'acme']);
+    expect(removed.code).toBe(0);
+    expect((await cli(['servers', 'list', '--json'])).stdout).not.toContain('acme');
+  });
+});

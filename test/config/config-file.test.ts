@@ -332,7 +332,12 @@ servers:
 
   it.each(bad)('refuses $what with an exact, actionable message', async (c) => {
     await writeConfig(c.yaml);
-    const error = await configErrorOf(loadConfig(home, c.env ?? {}));
+    // A missing secret variable concerns its server only: the file loads, the server carries the error.
+    const perServer = c.key === 'oauth.client_secret_env';
+    const error = perServer
+      ? (await loadConfig(home, c.env ?? {})).servers.get(c.server!)!.error!
+      : await configErrorOf(loadConfig(home, c.env ?? {}));
+    expect(error).toBeInstanceOf(ConfigError);
     expect(error.message).toBe(`${file}: ${c.message}`);
     expect(error.code).toBe('CONFIG');
     expect(error.file).toBe(file);

@@ -20,8 +20,10 @@ Example:
       runCommand(command, async (ctx) => {
         // Credentials first: if that fails (a lock held elsewhere), the configuration is still
         // there, so running the same command again finishes the job.
-        await withSession(ctx, 'never', async ({ manager, use }) => {
-          use(name);
+        await withSession(ctx, 'never', async ({ manager, config }) => {
+          // Not require(): a server whose client_secret_env is unset can still be removed.
+          const server = config.servers.get(name) ?? config.require(name);
+          manager.getOrBuildProvider(server.name, server.url, server.oauth);
           await manager.remove(name);
         });
         const { removeServer } = await import('../../../config/index.js');
