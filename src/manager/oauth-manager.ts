@@ -218,10 +218,11 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
    * refresh inside the skew window (callers are not blocked), the refresh transaction when
    * expired. Throws NeedsReauthError or TransientAuthError.
    */
-  async accessToken(name: string): Promise<string> {
+  accessToken(name: string): Promise<string> {
     const entry = this.entry(name);
-    const token = await this.usableToken(entry);
-    return token ?? this.withoutUsableCredential(entry);
+    const fresh = this.freshToken(entry);
+    if (fresh !== undefined) return Promise.resolve(fresh);
+    return this.usableToken(entry).then((token) => token ?? this.withoutUsableCredential(entry));
   }
 
   /**
@@ -230,12 +231,26 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
    * and the server's 401 challenge (its scope and resource metadata) drives the login; else
    * NeedsReauthError at once, with no request sent.
    */
-  async tokenForRequest(name: string): Promise<string | undefined> {
+  tokenForRequest(name: string): Promise<string | undefined> {
     const entry = this.entry(name);
-    const token = await this.usableToken(entry);
-    if (token !== undefined) return token;
-    if (mayPromptImplicitly(this.interactive)) return undefined;
-    return this.withoutUsableCredential(entry);
+    // The hot path: a fresh cached token is returned without entering any async function.
+    const fresh = this.freshToken(entry);
+    if (fresh !== undefined) return Promise.resolve(fresh);
+    return this.usableToken(entry).then((token) => {
+      if (token !== undefined || mayPromptImplicitly(this.interactive)) return token;
+      return this.withoutUsableCredential(entry);
+    });
+  }
+
+  /** The cached token while it is fresh and no change is pending; else undefined. No I/O. */
+  private freshToken(entry: ServerEntry): string | undefined {
+    if (entry.dirty) return undefined;
+    const record = entry.record;
+    if (!record?.tokens || record.state !== 'valid' || record.binding.serverUrl !== entry.serverUrl)
+      return undefined;
+    return freshness(record.tokens, this.clock.now(), this.skewFor(entry)) === 'fresh'
+      ? record.tokens.accessToken
+      : undefined;
   }
 
   /** The hot path proper: undefined when there is no usable credential. */

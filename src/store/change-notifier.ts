@@ -3,6 +3,9 @@ import type { Logger } from '../logger.js';
 import type { CredentialKey } from './credential-store.js';
 import { RECORD_BASE_NAME } from './file-names.js';
 
+/** With a live fs.watch, the fingerprint sweep runs on one poll tick in this many. */
+const WATCHED_POLL_EVERY = 10;
+
 export type ChangeListener = (key: CredentialKey) => void;
 
 export interface ChangeNotifierOptions {
@@ -29,6 +32,7 @@ export interface ChangeNotifierOptions {
  * alive. A duplicate signal is possible; a lost one is what this avoids.
  */
 export class ChangeNotifier {
+  private ticksSinceSweep = 0;
   private readonly options: ChangeNotifierOptions;
   /** base name -> key, learnt from every read, write, list and fingerprint. */
   private readonly known = new Map<string, CredentialKey>();
@@ -198,6 +202,11 @@ export class ChangeNotifier {
   /** Compares the fingerprint of every known key with its baseline; signals the ones that moved. */
   private async poll(): Promise<void> {
     if (this.polling || this.closed) return;
+    // While fs.watch is alive the sweep is only a safety net (coarse or missed events): one tick in
+    // WATCHED_POLL_EVERY, so an idle process watching many records costs next to nothing. If the
+    // watcher dies, every tick sweeps again.
+    if (this.watcher && ++this.ticksSinceSweep < WATCHED_POLL_EVERY) return;
+    this.ticksSinceSweep = 0;
     this.polling = true;
     try {
       for (const [base, key] of this.known) {
