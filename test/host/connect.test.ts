@@ -1,63 +1,34 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CircuitOpenError,
   connect,
   InsufficientScopeError,
   NeedsReauthError,
-  OAuthManager,
+  type OAuthManager,
   type OAuthManagerOptions,
 } from '../../src/index.js';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../kit/authorization-server.js';
-import { type FaultProxy, startFaultProxy } from '../kit/fault-proxy.js';
-import { type McpTestServerOptions, startMcpServer, type TestMcpServer } from '../kit/mcp-server.js';
-import { scriptedBrowserHook } from '../support/browser-hook.js';
+import type { McpTestServerOptions } from '../kit/mcp-server.js';
 import { startChild } from '../support/children.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { textOf } from '../support/mcp-client.js';
-import { tempHome } from '../support/temp-home.js';
+import { startBed, useCleanups } from '../support/testbed.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
-async function bed(
+const bed = (
   options: {
     mcp?: Partial<McpTestServerOptions>;
     manager?: Partial<OAuthManagerOptions>;
     proxy?: boolean;
     login?: boolean;
   } = {},
-) {
-  const as: TestAuthorizationServer = await startAuthorizationServer();
-  cleanups.push(() => as.close());
-  let proxy: FaultProxy | undefined;
-  if (options.proxy) {
-    proxy = await startFaultProxy();
-    cleanups.push(() => proxy!.close());
-  }
-  const mcp: TestMcpServer = await startMcpServer({
-    authorizationServer: as.issuer,
-    ...(proxy ? { publicOrigin: proxy.url } : {}),
-    ...options.mcp,
+) =>
+  startBed(cleanups, {
+    ...(options.proxy ? { proxy: 'mcp' as const } : {}),
+    mcp: options.mcp ?? {},
+    manager: options.manager ?? {},
+    login: options.login ?? true,
   });
-  cleanups.push(() => mcp.close());
-  proxy?.setTarget(mcp.listenUrl);
-  const { home, cleanup } = await tempHome();
-  cleanups.push(cleanup);
-  const opened = { opened: 0 };
-  const manager = new OAuthManager({
-    home,
-    interactive: 'never',
-    openBrowser: scriptedBrowserHook(opened),
-    ...options.manager,
-  });
-  cleanups.push(() => manager.close());
-  manager.getOrBuildProvider('demo', mcp.url);
-  if (options.login !== false) await manager.login('demo');
-  as.resetStats();
-  return { as, mcp, proxy, home, manager, opened };
-}
 
 async function open(manager: OAuthManager, url: string, extra: Parameters<typeof connect>[1] = {}) {
   const client = await connect('demo', { manager, url, ...extra });

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   MemoryCredentialStore,
   NeedsReauthError,
@@ -8,49 +8,19 @@ import {
   type OAuthManagerOptions,
   TransientAuthError,
 } from '../../src/index.js';
-import { fileNameFor } from '../../src/store/file-names.js';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../kit/authorization-server.js';
-import { type FaultProxy, startFaultProxy } from '../kit/fault-proxy.js';
-import { startMcpServer, type TestMcpServer } from '../kit/mcp-server.js';
-import { scriptedBrowserHook } from '../support/browser-hook.js';
-import { FakeClock } from '../support/fake-clock.js';
-import { tempHome } from '../support/temp-home.js';
+import { startBed, useCleanups } from '../support/testbed.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function setup(options: { proxy?: boolean; manager?: Partial<OAuthManagerOptions> } = {}) {
-  let proxy: FaultProxy | undefined;
-  if (options.proxy) {
-    proxy = await startFaultProxy();
-    cleanups.push(() => proxy!.close());
-  }
-  const as: TestAuthorizationServer = await startAuthorizationServer(proxy ? { issuer: proxy.url } : {});
-  cleanups.push(() => as.close());
-  proxy?.setTarget(as.listenUrl);
-  const mcp: TestMcpServer = await startMcpServer({ authorizationServer: as.issuer });
-  cleanups.push(() => mcp.close());
-  const { home, cleanup } = await tempHome();
-  cleanups.push(cleanup);
-  const clock = new FakeClock();
-  const events: Array<{ type: string; server: string; reason?: string; command?: string }> = [];
-  const manager = new OAuthManager({
-    home,
-    clock,
-    interactive: 'never',
-    openBrowser: scriptedBrowserHook(),
-    ...options.manager,
+  const bed = await startBed(cleanups, {
+    ...(options.proxy ? { proxy: 'as' as const } : {}),
+    manager: options.manager ?? {},
   });
-  cleanups.push(() => manager.close());
-  manager.on('needs-reauth', (e) => events.push({ type: 'needs-reauth', ...e }));
-  manager.on('credentials-changed', (e) => events.push({ type: 'credentials-changed', ...e }));
-  const provider = manager.getOrBuildProvider('demo', mcp.url);
-  await manager.login('demo');
-  as.resetStats();
-  const recordPath = join(home, 'credentials', `${fileNameFor({ server: 'demo' })}.json`);
-  return { as, mcp, proxy, home, clock, manager, provider, events, recordPath };
+  const events: Array<{ type: string; server: string; reason?: string; command?: string }> = [];
+  bed.manager.on('needs-reauth', (e) => events.push({ type: 'needs-reauth', ...e }));
+  bed.manager.on('credentials-changed', (e) => events.push({ type: 'credentials-changed', ...e }));
+  return { ...bed, events };
 }
 
 describe('a refresh token revoked at the server', () => {

@@ -1,54 +1,27 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   LoginError,
   type LoginPrompt,
   NeedsReauthError,
   type OAuthConfig,
-  OAuthManager,
   type OAuthManagerOptions,
 } from '../../src/index.js';
 import { callbackPath } from '../../src/oauth/authorization-code-flow.js';
-import { fileNameFor } from '../../src/store/file-names.js';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../kit/authorization-server.js';
 import { scriptedDeviceApproval } from '../kit/device-approval.js';
-import { startMcpServer, type TestMcpServer } from '../kit/mcp-server.js';
 import { scriptedBrowse } from '../kit/scripted-browser.js';
-import { scriptedBrowserHook } from '../support/browser-hook.js';
 import { startChild } from '../support/children.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { connectV2, textOf } from '../support/mcp-client.js';
-import { tempHome } from '../support/temp-home.js';
+import { startBed, useCleanups } from '../support/testbed.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
-async function bed(options: { manager?: Partial<OAuthManagerOptions>; config?: OAuthConfig } = {}) {
-  const as: TestAuthorizationServer = await startAuthorizationServer();
-  cleanups.push(() => as.close());
-  const mcp: TestMcpServer = await startMcpServer({ authorizationServer: as.issuer });
-  cleanups.push(() => mcp.close());
-  const { home, cleanup } = await tempHome();
-  cleanups.push(cleanup);
-  const opened = { opened: 0 };
-  const manager = new OAuthManager({
-    home,
-    interactive: 'never',
-    openBrowser: scriptedBrowserHook(opened),
-    ...options.manager,
-  });
-  cleanups.push(() => manager.close());
-  const provider = manager.getOrBuildProvider('demo', mcp.url, options.config ?? {});
-  const recordPath = join(home, 'credentials', `${fileNameFor({ server: 'demo' })}.json`);
-  const record = async () => JSON.parse(await readFile(recordPath, 'utf8'));
-  return { as, mcp, home, manager, provider, opened, recordPath, record };
-}
+const bed = (options: { manager?: Partial<OAuthManagerOptions>; config?: OAuthConfig } = {}) =>
+  startBed(cleanups, { login: false, ...options });
 
 async function callEcho(url: string, provider: Parameters<typeof connectV2>[1], text: string) {
   const client = await connectV2(url, provider);

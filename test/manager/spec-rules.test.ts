@@ -1,35 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { LoginError, OAuthManager, type OAuthManagerOptions } from '../../src/index.js';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../kit/authorization-server.js';
-import { startMcpServer, type TestMcpServer } from '../kit/mcp-server.js';
-import { scriptedBrowserHook } from '../support/browser-hook.js';
+import { describe, expect, it } from 'vitest';
+import { LoginError, type OAuthManagerOptions } from '../../src/index.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { tempHome } from '../support/temp-home.js';
+import { startBed, useCleanups } from '../support/testbed.js';
 
 // The MCP 2025-11-25 client rules the conformance suite does not check, each on the test kit.
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
-async function bed(manager: Partial<OAuthManagerOptions> = {}) {
-  const as: TestAuthorizationServer = await startAuthorizationServer();
-  cleanups.push(() => as.close());
-  const mcp: TestMcpServer = await startMcpServer({ authorizationServer: as.issuer });
-  cleanups.push(() => mcp.close());
-  const { home, cleanup } = await tempHome();
-  cleanups.push(cleanup);
-  const opened = { opened: 0 };
-  const m = new OAuthManager({
-    home,
-    interactive: 'never',
-    openBrowser: scriptedBrowserHook(opened),
-    ...manager,
-  });
-  cleanups.push(() => m.close());
-  const provider = m.getOrBuildProvider('demo', mcp.url);
-  return { as, mcp, manager: m, provider, opened };
-}
+const bed = (manager: Partial<OAuthManagerOptions> = {}) => startBed(cleanups, { login: false, manager });
 
 /** A fetch that rewrites the authorization server's metadata in flight: faults a real server will not produce on demand. */
 function rewritingMetadata(edit: (metadata: Record<string, unknown>) => void): typeof fetch {
