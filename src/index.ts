@@ -38,6 +38,7 @@ export {
   redactingLogger,
   silentLogger,
 } from './logger.js';
+export { isLoopbackHost } from './loopback.js';
 export type { CredentialsChangeReason, ManagerEvents, ReconnectCause } from './manager/events.js';
 export type { CredentialState } from './manager/expiry.js';
 export type { Interactive } from './manager/interactivity.js';
@@ -52,6 +53,5 @@ export {
 export { getManager, resetManagerForTests } from './manager/singleton.js';
 export type { BrowserHandle, OpenBrowser } from './oauth/browser.js';
 export { openInBrowser } from './oauth/browser.js';
-export { isLoopbackHost } from './oauth/loopback.js';
 export { ManagedProvider } from './sdk/managed-provider.js';
 export * from './store/index.js';

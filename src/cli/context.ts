@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { ensureHome, resolveHome } from '../home-folder.js';
 import type { Interactive, ManagedProvider, OAuthConfig, OAuthManager } from '../index.js';
 import { consoleLogger, type Logger, silentLogger } from '../logger.js';
-import { ensureHome, resolveHome } from '../store/home-folder.js';
 import { shellQuote } from './shell-quote.js';
 
 /** The global options every command sees (`optsWithGlobals()`). */

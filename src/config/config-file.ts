@@ -6,12 +6,12 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type Document, isMap, isScalar, LineCounter, parseDocument, YAMLMap } from 'yaml';
+import { writeFileAtomic } from '../atomic-file.js';
 import { ConfigError } from '../errors.js';
+import { acquireFileLock } from '../file-lock.js';
+import { errnoCode, toStoreError } from '../fs-errors.js';
+import { ensureHome, homeFolders } from '../home-folder.js';
 import { silentLogger } from '../logger.js';
-import { writeFileAtomic } from '../store/atomic-file.js';
-import { acquireFileLock } from '../store/file-lock.js';
-import { errnoCode, toStoreError } from '../store/fs-errors.js';
-import { ensureHome, homeFolders } from '../store/home-folder.js';
 import {
   type ConfigProblem,
   describeProblem,

@@ -5,7 +5,7 @@
  * value found around it.
  */
 import { z } from 'zod';
-import { isSecureOrLoopback } from '../oauth/loopback.js';
+import { isSecureOrLoopback } from '../loopback.js';
 import type { OAuthConfig } from './oauth-config.js';
 import { withRedactedSecret } from './redacted-secret.js';
 

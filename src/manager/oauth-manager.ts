@@ -16,9 +16,9 @@ import {
   TransientAuthError,
 } from '../errors.js';
 import { type Logger, redactingLogger, silentLogger } from '../logger.js';
+import { isSecureOrLoopback } from '../loopback.js';
 import { type OpenBrowser, openInBrowser } from '../oauth/browser.js';
 import { runLoginFlow } from '../oauth/login-flow.js';
-import { isSecureOrLoopback } from '../oauth/loopback.js';
 import { revokeToken } from '../oauth/revocation.js';
 import { RefreshFailure } from '../oauth/token-refresh.js';
 import { ManagedProvider } from '../sdk/managed-provider.js';

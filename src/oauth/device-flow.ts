@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { LoginError } from '../errors.js';
+import { isLoopbackHost } from '../loopback.js';
 import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/credential-record.js';
-import { isLoopbackHost } from './loopback.js';
 import { tokensFromResponse } from './token-refresh.js';
 
 export interface DeviceCodePrompt {

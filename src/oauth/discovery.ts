@@ -7,8 +7,8 @@ import {
   type OAuthProtectedResourceMetadata,
   resourceUrlFromServerUrl,
 } from '@modelcontextprotocol/client';
+import { isSecureOrLoopback } from '../loopback.js';
 import type { StoredDiscovery } from '../store/credential-record.js';
-import { isSecureOrLoopback } from './loopback.js';
 
 /**
  * Discovery per the MCP authorization spec: RFC 9728 protected-resource metadata (path-aware,

@@ -1,6 +1,6 @@
 import * as oauth from 'oauth4webapi';
+import { isLoopbackHost } from '../loopback.js';
 import type { StoredClient, StoredDiscovery } from '../store/credential-record.js';
-import { isLoopbackHost } from './loopback.js';
 
 /**
  * Token revocation (RFC 7009 §2.1), best effort: returns false when the authorization server

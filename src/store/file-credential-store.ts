@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { type BigIntStats, promises as fs, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fsyncFolder, isTempFileName, writeFileAtomic } from '../atomic-file.js';
 import { CorruptCredentialError, NewerSchemaError, StoreError } from '../errors.js';
+import { acquireFileLock } from '../file-lock.js';
+import { errnoCode, toStoreError } from '../fs-errors.js';
+import { ensureHome, type HomeFolders, homeFolders, resolveHome } from '../home-folder.js';
 import { type Logger, silentLogger } from '../logger.js';
-import { fsyncFolder, isTempFileName, writeFileAtomic } from './atomic-file.js';
 import { ChangeNotifier } from './change-notifier.js';
 import {
   CREDENTIAL_SCHEMA_VERSION,
@@ -19,10 +22,7 @@ import type {
   PutExpectation,
   PutResult,
 } from './credential-store.js';
-import { acquireFileLock } from './file-lock.js';
 import { fileNameFor, keyIdentity, RECORD_BASE_NAME } from './file-names.js';
-import { errnoCode, toStoreError } from './fs-errors.js';
-import { ensureHome, type HomeFolders, homeFolders, resolveHome } from './home-folder.js';
 import { decodeRecord, describeIssues, encodeRecord } from './record-codec.js';
 
 export interface FileCredentialStoreOptions {

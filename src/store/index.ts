@@ -1,3 +1,4 @@
+export { ensureHome, type HomeFolders, resolveHome } from '../home-folder.js';
 export {
   type ClientKind,
   CREDENTIAL_SCHEMA_VERSION,
@@ -20,5 +21,4 @@ export {
 } from './credential-store.js';
 export { FileCredentialStore, type FileCredentialStoreOptions } from './file-credential-store.js';
 export { fileNameFor } from './file-names.js';
-export { ensureHome, type HomeFolders, resolveHome } from './home-folder.js';
 export { MemoryCredentialStore, type MemoryCredentialStoreOptions } from './memory-credential-store.js';

@@ -4,7 +4,7 @@ import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addServer, configPath, loadConfig, removeServer } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
-import { ensureHome } from '../../src/store/home-folder.js';
+import { ensureHome } from '../../src/home-folder.js';
 import { tempHome } from '../support/temp-home.js';
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;

@@ -2,12 +2,12 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CorruptCredentialError, NewerSchemaError, StoreError } from '../../src/errors.js';
+import { toStoreError } from '../../src/fs-errors.js';
+import { ensureHome } from '../../src/home-folder.js';
 import type { Logger } from '../../src/logger.js';
 import { versionOf } from '../../src/store/credential-record.js';
 import type { CredentialKey } from '../../src/store/credential-store.js';
 import { FileCredentialStore } from '../../src/store/file-credential-store.js';
-import { toStoreError } from '../../src/store/fs-errors.js';
-import { ensureHome } from '../../src/store/home-folder.js';
 import { makeRecord, SECRET_ACCESS_TOKEN, tempRoot, UNSAFE_SERVER_NAMES, waitFor } from './helpers.js';
 
 const KEY: CredentialKey = { server: 'notion' };

@@ -3,8 +3,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InsecureHomeError } from '../../src/errors.js';
+import { ensureHome, resolveHome } from '../../src/home-folder.js';
 import { FileCredentialStore } from '../../src/store/file-credential-store.js';
-import { ensureHome, resolveHome } from '../../src/store/home-folder.js';
 import { tempRoot } from './helpers.js';
 
 const mode = async (path: string) => (await stat(path)).mode & 0o777;

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { InsecureHomeError } from '../errors.js';
+import { InsecureHomeError } from './errors.js';
 import { errnoCode, toStoreError } from './fs-errors.js';
 
 /** The folders of a home, as created and checked by `ensureHome`. */

@@ -1,4 +1,4 @@
-import { McpOAuthError, StoreError } from '../errors.js';
+import { McpOAuthError, StoreError } from './errors.js';
 
 /** The `code` of a Node.js system error, if any. */
 export function errnoCode(error: unknown): string | undefined {

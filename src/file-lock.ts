@@ -2,9 +2,9 @@ import { constants } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { Mutex, withTimeout } from 'async-mutex';
 import fsx from 'fs-native-extensions';
-import { LockTimeoutError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { LockTimeoutError } from './errors.js';
 import { toStoreError } from './fs-errors.js';
+import type { Logger } from './logger.js';
 
 export interface FileLockOptions {
   /** Total bounded wait (in-process queue and cross-process polling together). */
