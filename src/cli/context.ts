@@ -5,7 +5,7 @@ import { ConfigError } from '../errors.js';
 import { ensureHome, resolveHome } from '../home-folder.js';
 import type { Interactive, ManagedProvider, OAuthConfig, OAuthManager } from '../index.js';
 import { consoleLogger, type Logger, silentLogger } from '../logger.js';
-import { shellQuote } from './shell-quote.js';
+import { shellQuote } from '../shell-quote.js';
 
 /** The global options every command sees (`optsWithGlobals()`). */
 export interface GlobalOptions {

@@ -16,12 +16,12 @@ import {
   TransientAuthError,
 } from '../errors.js';
 import { type Logger, redactingLogger, silentLogger } from '../logger.js';
-import { isSecureOrLoopback } from '../loopback.js';
 import { type OpenBrowser, openInBrowser } from '../oauth/browser.js';
 import { runLoginFlow } from '../oauth/login-flow.js';
 import { revokeToken } from '../oauth/revocation.js';
 import { RefreshFailure } from '../oauth/token-refresh.js';
 import { ManagedProvider } from '../sdk/managed-provider.js';
+import { shellQuote } from '../shell-quote.js';
 import {
   CREDENTIAL_SCHEMA_VERSION,
   type CredentialRecord,
@@ -33,8 +33,10 @@ import { FileCredentialStore } from '../store/file-credential-store.js';
 import type { ManagerEvents } from './events.js';
 import { type CredentialState, freshness, stateOf } from './expiry.js';
 import { type Interactive, mayPromptImplicitly } from './interactivity.js';
+import type { LoginOptions, LoginResult } from './login-types.js';
 import { type RefreshReason, runRefreshTransaction, type TransactionHooks } from './refresh-transaction.js';
 import { ServerEntry } from './server-entry.js';
+import { normalizeServerUrl } from './server-url.js';
 
 export interface OAuthManagerOptions {
   /** Home folder (config, credentials, locks): `home` > MCP_OAUTH_HOME > ~/.mcp-oauth. Ignored when `store` is given. */
@@ -83,56 +85,13 @@ export interface ServerStatus {
   error: string | null;
 }
 
-/** What a login asks the person to do; a CLI renders these (the URL, the device code, a hint). */
-export type LoginPrompt =
-  /** The browser is being opened at `url`; `sshHint` is set when the session looks remote. */
-  | { kind: 'open-url'; server: string; url: string; sshHint?: string }
-  /** Open `url` anywhere, then paste the address the browser was redirected to. */
-  | { kind: 'paste-url'; server: string; url: string }
-  /** RFC 8628: visit `verificationUri` and enter `userCode` (or open `verificationUriComplete`). */
-  | {
-      kind: 'device-code';
-      server: string;
-      verificationUri: string;
-      userCode: string;
-      verificationUriComplete?: string;
-      expiresInSeconds: number;
-    }
-  /** A pasted line was not the expected redirect (another attempt's state, or no code); paste again. */
-  | { kind: 'paste-ignored'; server: string; reason: string }
-  /** Another process is already logging in to this server; this one waits for its result. */
-  | { kind: 'waiting-for-other-login'; server: string };
-
-export interface LoginOptions {
-  /** 'browser' (default): browser hook + loopback callback; 'paste': print the URL, read the redirected URL from `input`; 'device': RFC 8628. */
-  flow?: 'browser' | 'paste' | 'device';
-  /** Overrides the browser hook for this login. */
-  openBrowser?: OpenBrowser;
-  /** Receives what the person must see; default: nothing is printed (the library stays quiet). */
-  prompt?: (prompt: LoginPrompt) => void;
-  /** For 'paste': where the redirected URL is read from (a TTY or a pipe); default process.stdin. */
-  input?: NodeJS.ReadableStream;
-  /** The scope of a 401/403 challenge, used when no scope is configured. */
-  challengeScope?: string;
-  /** Request exactly this scope (step-up: the union of granted and required), overriding selection. */
-  scope?: string;
-  /** The `resource_metadata` URL of the challenge that led to this login (RFC 9728 §5.1). */
-  resourceMetadataUrl?: URL;
-  signal?: AbortSignal;
-}
-
-export interface LoginResult {
-  server: string;
-  /** True when another process's login for the same server was awaited instead of starting a second one. */
-  joined: boolean;
-  status: ServerStatus;
-}
-
 /**
  * The single owner of every MCP server's OAuth credential in a process (and, through the store's
  * locks, across processes): the hot path, the refresh transaction, 401 single-flight, login,
  * logout, and change events. One per process is the norm: see `getManager()`.
  */
+export type { LoginOptions, LoginPrompt, LoginResult } from './login-types.js';
+
 export class OAuthManager extends EventEmitter<ManagerEvents> {
   readonly store: CredentialStore;
   readonly home: string | undefined;
@@ -770,31 +729,4 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
   private assertOpen(): void {
     if (this.closed) throw new ManagerClosedError();
   }
-}
-
-function normalizeServerUrl(name: string, serverUrl: string | URL): string {
-  let url: URL;
-  try {
-    url = new URL(String(serverUrl));
-  } catch {
-    throw new ConfigError(
-      `The URL of MCP server '${name}' is not a valid URL; write an absolute https:// URL.`,
-      {
-        server: name,
-        key: 'url',
-      },
-    );
-  }
-  if (!isSecureOrLoopback(url)) {
-    throw new ConfigError(
-      `The URL of MCP server '${name}' must use https (plain http is allowed only on loopback: 127.0.0.0/8, ::1, localhost).`,
-      { server: name, key: 'url' },
-    );
-  }
-  url.hash = '';
-  return url.href;
-}
-
-function shellQuote(value: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]+$/.test(value) ? value : `'${value.replaceAll("'", `'\\''`)}'`;
 }
