@@ -1,5 +1,5 @@
 import { CookieJar } from './cookie-jar.js';
-import { findAutoPostForm } from './scripted-browser.js';
+import { browserStep, type StepRequest } from './scripted-browser.js';
 
 export interface DeviceApprovalResult {
   /** Status and text of the page the authorization server ended on (its success page). */
@@ -20,30 +20,16 @@ export async function scriptedDeviceApproval(
   const fetchImpl = options.fetch ?? fetch;
   const jar = new CookieJar();
   let url = new URL(verificationUriComplete);
-  let init: { method: string; body?: URLSearchParams } = { method: 'GET' };
+  let init: StepRequest = { method: 'GET' };
   let posts = 0;
   for (let hops = 0; hops <= (options.maxHops ?? 20); hops++) {
-    const cookie = jar.headerFor(url);
-    const response = await fetchImpl(url, {
-      method: init.method,
-      body: init.body,
-      redirect: 'manual',
-      headers: { accept: 'text/html', ...(cookie ? { cookie } : {}) },
-    });
-    jar.store(url, response.headers.getSetCookie());
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
-      await response.body?.cancel();
-      url = new URL(location, url);
-      init = { method: 'GET' };
+    const step = await browserStep(fetchImpl, jar, url, init);
+    // Follow redirects, and at most 3 forms (the confirmation, then what the login steps post).
+    if (step.next && (step.next.via === 'redirect' || posts++ < 3)) {
+      ({ url, init } = step.next);
       continue;
     }
-    const body = await response.text();
-    const form = response.ok && posts < 3 ? findAutoPostForm(body) : undefined;
-    if (!form) return { status: response.status, body, hops };
-    posts++;
-    url = new URL(form.action, url);
-    init = { method: 'POST', body: new URLSearchParams(form.fields) };
+    return { status: step.status, body: step.body, hops };
   }
   throw new Error(`scripted device approval: too many hops, last at ${url.href}`);
 }

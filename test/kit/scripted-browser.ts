@@ -34,7 +34,7 @@ const BROWSER_HEADERS = {
   'user-agent': 'mcp-oauth-manager-test-kit/scripted-browser',
 };
 
-export interface AutoPostForm {
+interface AutoPostForm {
   action: string;
   fields: [string, string][];
 }
@@ -57,7 +57,7 @@ function attribute(tag: string, name: string): string | undefined {
 // A page with a POST form, e.g. oidc-provider's response_mode=form_post page,
 // which a browser submits by script. Pages that need a person are not forms
 // the kit should submit, but the auto-approver never serves one.
-export function findAutoPostForm(html: string): AutoPostForm | undefined {
+function findAutoPostForm(html: string): AutoPostForm | undefined {
   const formTag = /<form\b[^>]*>/i.exec(html)?.[0];
   if (!formTag || attribute(formTag, 'method')?.toLowerCase() !== 'post') return undefined;
   const action = attribute(formTag, 'action');
@@ -68,6 +68,60 @@ export function findAutoPostForm(html: string): AutoPostForm | undefined {
     if (name) fields.push([name, attribute(input, 'value') ?? '']);
   }
   return { action, fields };
+}
+
+export interface StepRequest {
+  method: string;
+  body?: URLSearchParams;
+}
+
+export interface StepResult {
+  status: number;
+  /** The page's text ('' for a redirect). */
+  body: string;
+  /** Where a browser goes next: a redirect's Location, or an auto-posted form; none for a page that stops. */
+  next?: { url: URL; init: StepRequest; via: 'redirect' | 'form' };
+}
+
+/**
+ * One step of a browser: requests `url` with the jar's cookies and no automatic redirects, keeps
+ * the cookies it sets, and says where the browser goes next.
+ */
+export async function browserStep(
+  fetchImpl: typeof fetch,
+  jar: CookieJar,
+  url: URL,
+  init: StepRequest,
+): Promise<StepResult> {
+  const cookie = jar.headerFor(url);
+  const response = await fetchImpl(url, {
+    method: init.method,
+    body: init.body,
+    redirect: 'manual',
+    headers: { ...BROWSER_HEADERS, ...(cookie ? { cookie } : {}) },
+  });
+  jar.store(url, response.headers.getSetCookie());
+  const location = response.headers.get('location');
+  if (response.status >= 300 && response.status < 400 && location) {
+    await response.body?.cancel();
+    return {
+      status: response.status,
+      body: '',
+      next: { url: new URL(location, url), init: { method: 'GET' }, via: 'redirect' },
+    };
+  }
+  const body = await response.text();
+  const form = response.ok ? findAutoPostForm(body) : undefined;
+  if (!form) return { status: response.status, body };
+  return {
+    status: response.status,
+    body,
+    next: {
+      url: new URL(form.action, url),
+      init: { method: 'POST', body: new URLSearchParams(form.fields) },
+      via: 'form',
+    },
+  };
 }
 
 /**
@@ -86,7 +140,7 @@ export async function scriptedBrowse(
   const authorizationOrigin = new URL(authorizationUrl).origin;
 
   let url = new URL(authorizationUrl);
-  let init: { method: string; body?: URLSearchParams } = { method: 'GET' };
+  let init: StepRequest = { method: 'GET' };
   for (let hops = 0; ; hops += 1) {
     if (url.origin !== authorizationOrigin) {
       if (options.loadCallback === false)
@@ -95,30 +149,13 @@ export async function scriptedBrowse(
     }
     if (hops > maxHops) throw new Error(`scripted browser: more than ${maxHops} hops, last at ${url.href}`);
 
-    const cookie = jar.headerFor(url);
-    const response = await fetchImpl(url, {
-      method: init.method,
-      body: init.body,
-      redirect: 'manual',
-      headers: { ...BROWSER_HEADERS, ...(cookie ? { cookie } : {}) },
-    });
-    jar.store(url, response.headers.getSetCookie());
-    const location = response.headers.get('location');
-    if (response.status >= 300 && response.status < 400 && location) {
-      await response.body?.cancel();
-      url = new URL(location, url);
-      init = { method: 'GET' };
-      continue;
-    }
-    const text = await response.text();
-    const form = response.ok ? findAutoPostForm(text) : undefined;
-    if (form) {
-      url = new URL(form.action, url);
-      init = { method: 'POST', body: new URLSearchParams(form.fields) };
+    const step = await browserStep(fetchImpl, jar, url, init);
+    if (step.next) {
+      ({ url, init } = step.next);
       continue;
     }
     throw new Error(
-      `scripted browser: authorization server answered ${response.status} at ${url.href}: ${text.slice(0, 500)}`,
+      `scripted browser: authorization server answered ${step.status} at ${url.href}: ${step.body.slice(0, 500)}`,
     );
   }
 }
