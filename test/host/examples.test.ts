@@ -1,19 +1,17 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { addServer, OAuthManager } from '../../src/index.js';
 import { startAuthorizationServer } from '../kit/authorization-server.js';
 import { startMcpServer } from '../kit/mcp-server.js';
 import { scriptedBrowserHook } from '../support/browser-hook.js';
 import { tempHome } from '../support/temp-home.js';
+import { useCleanups } from '../support/testbed.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 describe('examples/', () => {
   it('the agent loop lists the tools of every logged-in server and the login command for the others; the v2 host lists tools', async () => {

@@ -1,5 +1,5 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OAuthManager } from '../../src/index.js';
 import { createV1SseTransport, createV1StreamableHttpTransport } from '../../src/sdk/v1.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../kit/authorization-server.js';
@@ -8,12 +8,10 @@ import { scriptedBrowserHook } from '../support/browser-hook.js';
 import { FakeClock } from '../support/fake-clock.js';
 import { textOf } from '../support/mcp-client.js';
 import { tempHome } from '../support/temp-home.js';
+import { useCleanups } from '../support/testbed.js';
 
 const HERD = 500;
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function bed(transport: 'streamable-http' | 'sse' = 'streamable-http') {
   const as: TestAuthorizationServer = await startAuthorizationServer();

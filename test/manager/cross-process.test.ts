@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OAuthManager } from '../../src/index.js';
 import { fileNameFor } from '../../src/store/file-names.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../kit/authorization-server.js';
@@ -8,11 +8,9 @@ import { startMcpServer, type TestMcpServer } from '../kit/mcp-server.js';
 import { scriptedBrowserHook } from '../support/browser-hook.js';
 import { type Child, startChild } from '../support/children.js';
 import { tempHome } from '../support/temp-home.js';
+import { useCleanups } from '../support/testbed.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 async function testbed(accessTokenTtlSeconds = 3600) {
   const as: TestAuthorizationServer = await startAuthorizationServer({ accessTokenTtlSeconds });

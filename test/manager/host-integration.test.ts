@@ -1,30 +1,19 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Client, SSEClientTransport } from '@modelcontextprotocol/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Logger, NeedsReauthError, OAuthManager } from '../../src/index.js';
-import { fileNameFor } from '../../src/store/file-names.js';
 import { startAuthorizationServer } from '../kit/authorization-server.js';
 import { startMcpServer } from '../kit/mcp-server.js';
 import { scriptedBrowserHook } from '../support/browser-hook.js';
-import { FakeClock } from '../support/fake-clock.js';
 import { connectV2, textOf } from '../support/mcp-client.js';
 import { tempHome } from '../support/temp-home.js';
+import { startBed, useCleanups } from '../support/testbed.js';
 
-const cleanups: Array<() => Promise<unknown>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = useCleanups();
 
 describe('secrets never leave', () => {
   it('no access token, refresh token or code appears in logs (every level), errors, events or status', async () => {
-    const as = await startAuthorizationServer();
-    cleanups.push(() => as.close());
-    const mcp = await startMcpServer({ authorizationServer: as.issuer });
-    cleanups.push(() => mcp.close());
-    const { home, cleanup } = await tempHome();
-    cleanups.push(cleanup);
     const lines: string[] = [];
     const capture =
       (level: string) =>
@@ -37,22 +26,15 @@ describe('secrets never leave', () => {
       warn: capture('warn'),
       error: capture('error'),
     };
-    const clock = new FakeClock();
-    const manager = new OAuthManager({
-      home,
-      clock,
-      logger,
-      interactive: 'never',
-      openBrowser: scriptedBrowserHook(),
+    const { as, clock, manager, provider, recordPath } = await startBed(cleanups, {
+      login: false,
+      manager: { logger },
     });
-    cleanups.push(() => manager.close());
     const events: unknown[] = [];
     manager.on('credentials-changed', (e) => events.push(e));
     manager.on('needs-reauth', (e) => events.push(e));
     manager.on('reconnect-required', (e) => events.push(e));
-    const provider = manager.getOrBuildProvider('demo', mcp.url);
     await manager.login('demo');
-    const recordPath = join(home, 'credentials', `${fileNameFor({ server: 'demo' })}.json`);
     const secrets = new Set<string>();
     const collect = async () => {
       const r = JSON.parse(await readFile(recordPath, 'utf8'));
@@ -84,17 +66,7 @@ describe('secrets never leave', () => {
 
 describe('the same provider on the v2 SSE transport', () => {
   it('calls a tool over SSE and recovers a 401 with one refresh', async () => {
-    const as = await startAuthorizationServer();
-    cleanups.push(() => as.close());
-    const mcp = await startMcpServer({ authorizationServer: as.issuer, transport: 'sse' });
-    cleanups.push(() => mcp.close());
-    const { home, cleanup } = await tempHome();
-    cleanups.push(cleanup);
-    const manager = new OAuthManager({ home, interactive: 'never', openBrowser: scriptedBrowserHook() });
-    cleanups.push(() => manager.close());
-    const provider = manager.getOrBuildProvider('sse', mcp.url);
-    await manager.login('sse');
-    as.resetStats();
+    const { as, mcp, provider } = await startBed(cleanups, { mcp: { transport: 'sse' } });
     const client = new Client({ name: 'sse-host', version: '1.0.0' });
     await client.connect(
       new SSEClientTransport(new URL(mcp.url), { authProvider: provider, fetch: provider.fetch }),
@@ -174,22 +146,7 @@ describe('an MCP server seen by two managers in one process', () => {
 
 describe('close() and a refresh in flight', () => {
   it('waits for a background refresh to persist its rotation before returning', async () => {
-    const as = await startAuthorizationServer();
-    cleanups.push(() => as.close());
-    const mcp = await startMcpServer({ authorizationServer: as.issuer });
-    cleanups.push(() => mcp.close());
-    const { home, cleanup } = await tempHome();
-    cleanups.push(cleanup);
-    const clock = new FakeClock();
-    const manager = new OAuthManager({
-      home,
-      clock,
-      interactive: 'never',
-      openBrowser: scriptedBrowserHook(),
-    });
-    manager.getOrBuildProvider('demo', mcp.url);
-    await manager.login('demo');
-    const recordPath = join(home, 'credentials', `${fileNameFor({ server: 'demo' })}.json`);
+    const { as, clock, manager, recordPath } = await startBed(cleanups);
     const before = JSON.parse(await readFile(recordPath, 'utf8'));
     clock.advance(3600_000 - 30_000); // inside the skew window: a background refresh starts
     expect(await manager.accessToken('demo')).toBe(before.tokens.accessToken);
