@@ -37,11 +37,9 @@ Examples:
 }
 
 /**
- * A usable token, never leaving a refresh running when the process exits. Inside the skew window
- * `accessToken()` would start a background refresh and return at once; this process would then
- * exit in the middle of that refresh and could lose a rotated refresh token. So the refresh is
- * awaited here instead. If it fails for a transient reason the current token is still valid and
- * is printed, with a warning.
+ * A token a script can use for a while: inside the skew window the refresh is run (and awaited)
+ * first, rather than printing a token about to expire. If that refresh fails for a transient
+ * reason, the current token is still valid and is printed, with a warning.
  */
 async function freshToken(manager: OAuthManager, server: string): Promise<string> {
   const before = await manager.status(server);
