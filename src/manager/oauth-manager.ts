@@ -647,6 +647,8 @@ export class OAuthManager extends EventEmitter<ManagerEvents> {
     entry.record = record;
     entry.loadError = undefined;
     entry.loadedSeq = entry.changeSeq;
+    // A record this process installed counts as read: the next change by anyone is announced.
+    entry.loadedOnce = true;
     entry.fingerprint = await this.store.fingerprint(entry.key).catch(() => undefined);
     const changed = !sameVersion(before && versionOf(before), record && versionOf(record));
     if (changed) this.emit('credentials-changed', { server: entry.name, reason });
