@@ -11,7 +11,6 @@ export type McpOAuthErrorCode =
   | 'NEWER_SCHEMA'
   | 'INSECURE_HOME'
   | 'STORE'
-  | 'BINDING_MISMATCH'
   | 'LOGIN_FAILED'
   | 'LOCK_TIMEOUT'
   | 'CLOSED'
@@ -128,18 +127,6 @@ export class LockTimeoutError extends McpOAuthError {
       `Timed out after ${waitedMs} ms waiting for the lock on ${what}; another process holds it. Retry.`,
       options,
     );
-  }
-}
-
-/** A stored credential is bound to a different server URL, resource or issuer; it is never sent. */
-export class BindingMismatchError extends McpOAuthError {
-  readonly server: string;
-  constructor(server: string, detail: string) {
-    super(
-      'BINDING_MISMATCH',
-      `The stored credential for MCP server '${server}' belongs to ${detail}; it will not be sent. Log in again.`,
-    );
-    this.server = server;
   }
 }
 
