@@ -55,10 +55,6 @@ export class ChangeNotifier {
     this.options = options;
   }
 
-  keyFor(baseName: string): CredentialKey | undefined {
-    return this.known.get(baseName);
-  }
-
   /** Records that `baseName` holds `key`; with a fingerprint, sets the poll baseline if none yet. */
   remember(baseName: string, key: CredentialKey, ...fingerprint: [] | [string | undefined]): void {
     if (!this.known.has(baseName)) {

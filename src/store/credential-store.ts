@@ -12,10 +12,9 @@ export interface CredentialKey {
 /**
  * What a compare-and-set expects to find:
  * - `null`: no record may exist (first login);
- * - a version: exactly that (recordId, generation) must be current;
- * - `'any'`: overwrite unconditionally (only for explicit user actions like login commit).
+ * - a version: exactly that (recordId, generation) must be current.
  */
-export type PutExpectation = RecordVersion | null | 'any';
+export type PutExpectation = RecordVersion | null;
 
 export type PutResult = { ok: true } | { ok: false; current: CredentialRecord | undefined };
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type BigIntStats, promises as fs, statSync } from 'node:fs';
+import { type BigIntStats, promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { fsyncFolder, isTempFileName, writeFileAtomic } from '../atomic-file.js';
 import { CorruptCredentialError, NewerSchemaError, StoreError } from '../errors.js';
@@ -157,11 +157,10 @@ export class FileCredentialStore implements CredentialStore {
     const path = this.pathOf(base);
     return this.withWriteLock(key, base, async (): Promise<PutResult> => {
       const current = await this.readCurrent(key, base);
-      if (current.state === 'quarantined') {
-        if (expect !== null && expect !== 'any') return { ok: false, current: undefined };
-      } else if (expect === null) {
+      if (expect === null) {
+        // A record that was unreadable has just been moved aside: the key is free again.
         if (current.state === 'present') return { ok: false, current: current.record };
-      } else if (expect !== 'any') {
+      } else {
         if (current.state !== 'present') return { ok: false, current: undefined };
         if (!sameVersion(current.record, expect)) return { ok: false, current: current.record };
       }
@@ -245,20 +244,6 @@ export class FileCredentialStore implements CredentialStore {
   async fingerprint(key: CredentialKey): Promise<string | undefined> {
     const base = this.nameOf(key);
     const fingerprint = await this.fingerprintOfFile(this.pathOf(base));
-    this.notifier.remember(base, key, fingerprint);
-    return fingerprint;
-  }
-
-  /** The synchronous twin of `fingerprint` (benchmarks, synchronous hot paths). */
-  fingerprintSync(key: CredentialKey): string | undefined {
-    const base = this.nameOf(key);
-    const path = this.pathOf(base);
-    let fingerprint: string | undefined;
-    try {
-      fingerprint = fingerprintOf(statSync(path, { bigint: true }));
-    } catch (error) {
-      if (!isMissing(error)) throw toStoreError('inspect the credential file', path, error);
-    }
     this.notifier.remember(base, key, fingerprint);
     return fingerprint;
   }

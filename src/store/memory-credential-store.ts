@@ -63,7 +63,7 @@ export class MemoryCredentialStore implements CredentialStore {
     const current = this.records.get(id)?.record;
     if (expect === null) {
       if (current) return { ok: false, current: structuredClone(current) };
-    } else if (expect !== 'any') {
+    } else {
       if (!current) return { ok: false, current: undefined };
       if (!sameVersion(current, expect)) return { ok: false, current: structuredClone(current) };
     }

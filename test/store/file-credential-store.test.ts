@@ -44,13 +44,14 @@ describe('FileCredentialStore: basics', () => {
   });
 
   it.skipIf(process.platform === 'win32')('writes files 0600 in folders 0700', async () => {
-    await store.put(KEY, makeRecord(KEY), null);
+    const first = makeRecord(KEY);
+    await store.put(KEY, first, null);
     expect((await stat(store.recordPath(KEY))).mode & 0o777).toBe(0o600);
     for (const dir of [home, store.credentialsDir, store.locksDir])
       expect((await stat(dir)).mode & 0o777).toBe(0o700);
     const previous = process.umask(0o177);
     try {
-      await store.put(KEY, makeRecord(KEY), 'any');
+      expect(await store.put(KEY, makeRecord(KEY), versionOf(first))).toEqual({ ok: true });
       expect((await stat(store.recordPath(KEY))).mode & 0o777).toBe(0o600);
     } finally {
       process.umask(previous);
@@ -70,8 +71,8 @@ describe('FileCredentialStore: basics', () => {
 
   it('refuses an invalid record or a record of another key (caller bugs) without writing', async () => {
     const bad = { ...makeRecord(KEY), recordId: '' };
-    await expect(store.put(KEY, bad, 'any')).rejects.toBeInstanceOf(StoreError);
-    await expect(store.put({ server: 'other' }, makeRecord(KEY), 'any')).rejects.toBeInstanceOf(StoreError);
+    await expect(store.put(KEY, bad, null)).rejects.toBeInstanceOf(StoreError);
+    await expect(store.put({ server: 'other' }, makeRecord(KEY), null)).rejects.toBeInstanceOf(StoreError);
     expect(await readdir(store.credentialsDir)).toEqual([]);
   });
 
@@ -90,10 +91,11 @@ describe('FileCredentialStore: basics', () => {
     'turns a permission failure into a StoreError',
     async () => {
       const { chmod } = await import('node:fs/promises');
-      await store.put(KEY, makeRecord(KEY), null);
+      const first = makeRecord(KEY);
+      await store.put(KEY, first, null);
       await chmod(store.credentialsDir, 0o500);
       try {
-        const error = await store.put(KEY, makeRecord(KEY), 'any').catch((e: unknown) => e);
+        const error = await store.put(KEY, makeRecord(KEY), versionOf(first)).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(StoreError);
         expect((error as Error).message).toMatch(/permission denied/);
         expect((error as Error).message).not.toContain(SECRET_ACCESS_TOKEN);
@@ -131,10 +133,11 @@ describe('FileCredentialStore: compare-and-set', () => {
     expect(await store.get(KEY)).toBeUndefined();
   });
 
-  it("put('any') overwrites unconditionally", async () => {
-    await store.put(KEY, makeRecord(KEY), null);
+  it('put(version) replaces the record with one of another login (a new recordId)', async () => {
+    const first = makeRecord(KEY);
+    await store.put(KEY, first, null);
     const login = makeRecord(KEY);
-    expect(await store.put(KEY, login, 'any')).toEqual({ ok: true });
+    expect(await store.put(KEY, login, versionOf(first))).toEqual({ ok: true });
     expect(await store.get(KEY)).toEqual(login);
   });
 
@@ -204,7 +207,7 @@ describe('FileCredentialStore: unreadable records', () => {
     });
   }
 
-  it('a corrupt record met by put: moved aside; absent for null/any, ok:false for a version', async () => {
+  it('a corrupt record met by put: moved aside; absent for null, ok:false for a version', async () => {
     await ensureHome(home);
     const target = store.recordPath(KEY);
     await writeFile(target, '{ broken', { mode: 0o600 });
@@ -242,7 +245,8 @@ describe('FileCredentialStore: newer schema', () => {
     const onGet = await store.get(KEY).catch((e: unknown) => e);
     expect(onGet).toBeInstanceOf(NewerSchemaError);
     expect(onGet).toMatchObject({ found: 2, supported: 1, server: 'notion' });
-    await expect(store.put(KEY, makeRecord(KEY), 'any')).rejects.toBeInstanceOf(NewerSchemaError);
+    const someVersion = { recordId: 'any-login', generation: 0 };
+    await expect(store.put(KEY, makeRecord(KEY), someVersion)).rejects.toBeInstanceOf(NewerSchemaError);
     await expect(store.put(KEY, makeRecord(KEY), null)).rejects.toBeInstanceOf(NewerSchemaError);
     await expect(store.delete(KEY)).rejects.toBeInstanceOf(NewerSchemaError);
 
@@ -291,12 +295,10 @@ describe('FileCredentialStore: hostile names', () => {
 describe('FileCredentialStore: fingerprint and watch (one process)', () => {
   it('fingerprint changes on every write and is undefined without a record', async () => {
     expect(await store.fingerprint(KEY)).toBeUndefined();
-    expect(store.fingerprintSync(KEY)).toBeUndefined();
     const v0 = makeRecord(KEY);
     await store.put(KEY, v0, null);
     const f0 = await store.fingerprint(KEY);
     expect(f0).toMatch(/^\d+:\d+:\d+$/);
-    expect(store.fingerprintSync(KEY)).toBe(f0);
     await store.put(KEY, { ...v0, generation: 1 }, versionOf(v0));
     expect(await store.fingerprint(KEY)).not.toBe(f0);
     await store.delete(KEY);

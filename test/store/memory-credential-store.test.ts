@@ -19,11 +19,11 @@ describe('MemoryCredentialStore', () => {
     expect(await store.put(KEY, { ...v0, generation: 1 }, versionOf(v0))).toEqual({ ok: false, current: v1 });
     expect(await store.delete(KEY, versionOf(v0))).toBe(false);
     expect(await store.get(KEY)).toEqual(v1);
-    expect(await store.put(KEY, makeRecord(KEY), 'any')).toEqual({ ok: true });
+    expect(await store.put(KEY, makeRecord(KEY), versionOf(v1))).toEqual({ ok: true });
     expect(await store.delete(KEY)).toBe(true);
     expect(await store.put(KEY, v1, versionOf(v1))).toEqual({ ok: false, current: undefined });
     expect(await store.delete(KEY)).toBe(false);
-    await expect(store.put({ server: 'other' }, v0, 'any')).rejects.toBeInstanceOf(StoreError);
+    await expect(store.put({ server: 'other' }, v0, null)).rejects.toBeInstanceOf(StoreError);
   });
 
   it('isolates stored state from callers (copies in and out)', async () => {

@@ -4,6 +4,7 @@
  * Commands print `ready`/`locked`/`done` on stdout when the parent may proceed.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { type CredentialRecord, type RecordVersion, versionOf } from '../../src/store/credential-record.js';
 import { FileCredentialStore } from '../../src/store/file-credential-store.js';
 import { makeRecord, sleep } from './helpers.js';
 
@@ -15,6 +16,10 @@ if (!command || !home || server === undefined) {
 const key = { server };
 const store = new FileCredentialStore({ home, watch: false });
 const say = (line: string) => process.stdout.write(`${line}\n`);
+const putOrFail = async (record: CredentialRecord, expect: RecordVersion | null) => {
+  const result = await store.put(key, record, expect);
+  if (!result.ok) throw new Error(`put of ${record.recordId}@${record.generation} lost a compare-and-set`);
+};
 
 switch (command) {
   case 'put-loop': {
@@ -27,17 +32,21 @@ switch (command) {
         if (chunk.includes('go')) resolve();
       });
     });
+    // Each writer replaces what the previous (killed) writer left, then writes its own versions.
+    const current = await store.get(key);
     const base = makeRecord(key);
-    await store.put(key, base, 'any');
+    await putOrFail(base, current ? versionOf(current) : null);
     say('ready');
+    let previous = base;
     for (let generation = 1; ; generation++) {
       const size = 1_000 + ((generation * 7919) % 1_000_000);
       const record = { ...base, generation, tokens: { ...base.tokens!, accessToken: 'x'.repeat(size) } };
-      await store.put(key, record, 'any');
+      await putOrFail(record, versionOf(previous));
+      previous = record;
     }
   }
   case 'put-once': {
-    await store.put(key, makeRecord(key, { recordId: rest[0] ?? 'from-child' }), 'any');
+    await putOrFail(makeRecord(key, { recordId: rest[0] ?? 'from-child' }), null);
     say('done');
     break;
   }
