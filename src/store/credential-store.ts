@@ -59,7 +59,12 @@ export interface CredentialStore {
   close(): Promise<void>;
 }
 
-/** A stable, unambiguous string for maps and logs. */
+/**
+ * The exact identity of a key as one string, for maps, sorting and file names: unambiguous (JSON
+ * of a two-element array, so no separator can be forged by a name), and `account: undefined`
+ * differs from `account: ''`. JSON.stringify escapes lone surrogates, so two different JS strings
+ * never encode alike.
+ */
 export function keyId(key: CredentialKey): string {
   return JSON.stringify([key.server, key.account ?? null]);
 }

@@ -15,14 +15,15 @@ import {
   type RecordVersion,
   sameVersion,
 } from './credential-record.js';
-import type {
-  CredentialKey,
-  CredentialStore,
-  LockOptions,
-  PutExpectation,
-  PutResult,
+import {
+  type CredentialKey,
+  type CredentialStore,
+  keyId,
+  type LockOptions,
+  type PutExpectation,
+  type PutResult,
 } from './credential-store.js';
-import { fileNameFor, keyIdentity, RECORD_BASE_NAME } from './file-names.js';
+import { fileNameFor, RECORD_BASE_NAME } from './file-names.js';
 import { decodeRecord, describeIssues, encodeRecord } from './record-codec.js';
 
 export interface FileCredentialStoreOptions {
@@ -235,9 +236,7 @@ export class FileCredentialStore implements CredentialStore {
       this.notifier.remember(base, key, file.fingerprint);
       keys.push(key);
     }
-    return keys.sort((a, b) =>
-      keyIdentity(a) < keyIdentity(b) ? -1 : keyIdentity(a) > keyIdentity(b) ? 1 : 0,
-    );
+    return keys.sort((a, b) => (keyId(a) < keyId(b) ? -1 : keyId(a) > keyId(b) ? 1 : 0));
   }
 
   /** `ino:mtimeNs:size` of the record file (one stat), or undefined when there is none. */
@@ -313,7 +312,7 @@ export class FileCredentialStore implements CredentialStore {
   }
 
   private nameOf(key: CredentialKey): string {
-    const identity = keyIdentity(key);
+    const identity = keyId(key);
     let name = this.names.get(identity);
     if (name === undefined) {
       name = fileNameFor(key);

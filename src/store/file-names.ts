@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { CredentialKey } from './credential-store.js';
+import { type CredentialKey, keyId } from './credential-store.js';
 
 /** Length of the readable part of a record file name. */
 const SLUG_MAX = 40;
@@ -8,15 +8,6 @@ const HASH_HEX = 24;
 
 /** What a record file name looks like: `<slug>-<24 hex>` (the `.json` extension is added by the store). */
 export const RECORD_BASE_NAME = /^[a-z0-9-]{1,40}-[0-9a-f]{24}$/;
-
-/**
- * The exact identity of a key as one string: unambiguous (JSON of a two-element array, so no
- * separator can be forged by a name), and `account: undefined` differs from `account: ''`.
- * JSON.stringify escapes lone surrogates, so two different JS strings never encode alike.
- */
-export function keyIdentity(key: CredentialKey): string {
-  return JSON.stringify([key.server, key.account ?? null]);
-}
 
 function slug(text: string): string {
   return text
@@ -36,6 +27,6 @@ function slug(text: string): string {
 export function fileNameFor(key: CredentialKey): string {
   const readable = key.account === undefined ? slug(key.server) : `${slug(key.account)}-${slug(key.server)}`;
   const trimmed = readable.slice(0, SLUG_MAX).replace(/^-+|-+$/g, '') || 'unnamed';
-  const hash = createHash('sha256').update(keyIdentity(key), 'utf8').digest('hex').slice(0, HASH_HEX);
+  const hash = createHash('sha256').update(keyId(key), 'utf8').digest('hex').slice(0, HASH_HEX);
   return `${trimmed}-${hash}`;
 }

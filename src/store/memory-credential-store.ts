@@ -6,14 +6,14 @@ import {
   type RecordVersion,
   sameVersion,
 } from './credential-record.js';
-import type {
-  CredentialKey,
-  CredentialStore,
-  LockOptions,
-  PutExpectation,
-  PutResult,
+import {
+  type CredentialKey,
+  type CredentialStore,
+  keyId,
+  type LockOptions,
+  type PutExpectation,
+  type PutResult,
 } from './credential-store.js';
-import { keyIdentity } from './file-names.js';
 import { describeIssues } from './record-codec.js';
 
 export interface MemoryCredentialStoreOptions {
@@ -43,7 +43,7 @@ export class MemoryCredentialStore implements CredentialStore {
   }
 
   async get(key: CredentialKey): Promise<CredentialRecord | undefined> {
-    const entry = this.records.get(keyIdentity(key));
+    const entry = this.records.get(keyId(key));
     return entry ? structuredClone(entry.record) : undefined;
   }
 
@@ -59,7 +59,7 @@ export class MemoryCredentialStore implements CredentialStore {
         `Refusing to store a credential record under another key than its own server/account (MCP server '${key.server}'). This is a bug in the caller.`,
       );
     }
-    const id = keyIdentity(key);
+    const id = keyId(key);
     const current = this.records.get(id)?.record;
     if (expect === null) {
       if (current) return { ok: false, current: structuredClone(current) };
@@ -74,7 +74,7 @@ export class MemoryCredentialStore implements CredentialStore {
   }
 
   async delete(key: CredentialKey, expect?: RecordVersion): Promise<boolean> {
-    const id = keyIdentity(key);
+    const id = keyId(key);
     const current = this.records.get(id)?.record;
     if (!current) return false;
     if (expect !== undefined && !sameVersion(current, expect)) return false;
@@ -90,7 +90,7 @@ export class MemoryCredentialStore implements CredentialStore {
   }
 
   async fingerprint(key: CredentialKey): Promise<string | undefined> {
-    const record = this.records.get(keyIdentity(key))?.record;
+    const record = this.records.get(keyId(key))?.record;
     return record ? `${record.recordId}:${record.generation}` : undefined;
   }
 
@@ -104,7 +104,7 @@ export class MemoryCredentialStore implements CredentialStore {
   }
 
   async withLock<T>(key: CredentialKey, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-    const id = `${options.purpose ?? 'refresh'}:${keyIdentity(key)}`;
+    const id = `${options.purpose ?? 'refresh'}:${keyId(key)}`;
     const waitMs = options.waitMs ?? this.lockWaitMs;
     let entry = this.mutexes.get(id);
     if (!entry) {
