@@ -39,6 +39,8 @@ function leaveQueue(path: string): void {
   if (entry.users === 0) queues.delete(path);
 }
 
+/** First pause between two non-blocking attempts on a held lock; it doubles up to POLL_MAX_MS. */
+const POLL_MIN_MS = 2;
 /** Longest pause between two non-blocking attempts on a held lock; short keeps hand-offs fast. */
 const POLL_MAX_MS = 25;
 
@@ -70,7 +72,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
     } catch (error) {
       throw toStoreError('open the lock file', path, error);
     }
-    let delay = 2;
+    let delay = POLL_MIN_MS;
     while (!fsx.tryLock(handle.fd)) {
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new LockTimeoutError(what, waitMs);

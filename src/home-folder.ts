@@ -11,6 +11,11 @@ export interface HomeFolders {
   locksDir: string;
 }
 
+/** The environment variable that chooses the home folder when no explicit one is given. */
+export const HOME_ENV_VAR = 'MCP_OAUTH_HOME';
+/** The home folder's name in the user's home directory when nothing else chooses one. */
+export const DEFAULT_HOME_FOLDER_NAME = '.mcp-oauth';
+
 const FOLDER_MODE = 0o700;
 
 function expandTilde(path: string): string {
@@ -24,7 +29,7 @@ function expandTilde(path: string): string {
  * absolute path. A leading `~/` is expanded. No I/O.
  */
 export function resolveHome(explicit?: string): string {
-  const chosen = explicit || process.env.MCP_OAUTH_HOME || join(homedir(), '.mcp-oauth');
+  const chosen = explicit || process.env[HOME_ENV_VAR] || join(homedir(), DEFAULT_HOME_FOLDER_NAME);
   return resolve(expandTilde(chosen));
 }
 

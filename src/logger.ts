@@ -25,8 +25,11 @@ export function redactText(text: string): string {
     .replace(QUERY_SECRET, '$1[redacted]');
 }
 
+/** How deep `redact` walks nested fields; deeper values are replaced, not logged. */
+const MAX_REDACT_DEPTH = 6;
+
 export function redact(value: unknown, depth = 0): unknown {
-  if (depth > 6) return '[…]';
+  if (depth > MAX_REDACT_DEPTH) return '[…]';
   if (typeof value === 'string') return redactText(value);
   if (value instanceof Error) return redactText(`${value.name}: ${value.message}`);
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));

@@ -28,7 +28,10 @@ export interface ConfigProblem {
 /** The original text of a scalar at `path`, when known (`0123`, `.inf`), to quote it back as written. */
 export type SourceAt = (path: readonly string[]) => string | undefined;
 
+/** Longest value quoted back in a message, in characters. */
 const MAX_SHOWN = 80;
+/** Longest name or key quoted back in a message, in characters. */
+const MAX_NAME_SHOWN = 60;
 
 /** Text keys whose value may well look like a number or a boolean (`client_id: 0123`): "put it in quotes". */
 const QUOTABLE_KEYS: ReadonlySet<string> = new Set(['client_id', 'client_name', 'scope']);
@@ -40,7 +43,7 @@ function truncate(text: string, max = MAX_SHOWN): string {
 
 /** A name or key as it appears in a message: double-quoted, escaped, shortened. */
 export function quoted(text: string): string {
-  return JSON.stringify(truncate(text, 60));
+  return JSON.stringify(truncate(text, MAX_NAME_SHOWN));
 }
 
 function hasUrlCredentials(text: string): boolean {

@@ -6,7 +6,11 @@
  */
 import { z } from 'zod';
 import { isSecureOrLoopback } from '../loopback.js';
-import type { OAuthConfig } from './oauth-config.js';
+import {
+  DEFAULT_LOGIN_TIMEOUT_SECONDS,
+  DEFAULT_REFRESH_SKEW_SECONDS,
+  type OAuthConfig,
+} from './oauth-config.js';
 import { withRedactedSecret } from './redacted-secret.js';
 
 /** Longest server name, in characters (names are command-line arguments and appear in messages). */
@@ -47,8 +51,8 @@ export const RULES = {
   scope: 'must be a non-empty string of space-separated scopes, e.g. scope: "read write"',
   redirectPort: 'must be an integer from 0 to 65535 (0 picks a free port)',
   clientName: 'must be a non-empty string, e.g. client_name: "My Agent"',
-  timeout: `must be a whole number of seconds from 1 to ${MAX_SECONDS} (the time allowed for a whole interactive login; default 300)`,
-  refreshSkew: `must be a whole number of seconds from 0 to ${MAX_SECONDS} (how long before expiry a token is refreshed; default 60)`,
+  timeout: `must be a whole number of seconds from 1 to ${MAX_SECONDS} (the time allowed for a whole interactive login; default ${DEFAULT_LOGIN_TIMEOUT_SECONDS})`,
+  refreshSkew: `must be a whole number of seconds from 0 to ${MAX_SECONDS} (how long before expiry a token is refreshed; default ${DEFAULT_REFRESH_SKEW_SECONDS})`,
 } as const;
 
 /** Custom issues that carry this param print no "found ..." (the value is missing or must not be echoed). */

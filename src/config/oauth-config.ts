@@ -1,3 +1,9 @@
+/** Default of `timeoutSeconds` (`oauth.timeout`): the time allowed for a whole interactive login. */
+export const DEFAULT_LOGIN_TIMEOUT_SECONDS = 300;
+
+/** Default of `refreshSkewSeconds` (`oauth.refresh_skew`). */
+export const DEFAULT_REFRESH_SKEW_SECONDS = 60;
+
 /**
  * Per-server OAuth settings: what `config.yaml` (`servers.<name>.oauth`) fills in, and what a
  * host may pass to `getOrBuildProvider`. Every key is optional.
@@ -15,8 +21,8 @@ export interface OAuthConfig {
   redirectPort?: number;
   /** Client name for DCR. */
   clientName?: string;
-  /** Seconds for a whole interactive login (default 300). */
+  /** Seconds for a whole interactive login (default {@link DEFAULT_LOGIN_TIMEOUT_SECONDS}). */
   timeoutSeconds?: number;
-  /** Refresh this many seconds before expiry (default 60, at most half the token's lifetime). */
+  /** Refresh this many seconds before expiry (default {@link DEFAULT_REFRESH_SKEW_SECONDS}, at most half the token's lifetime). */
   refreshSkewSeconds?: number;
 }

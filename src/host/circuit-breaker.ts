@@ -1,11 +1,24 @@
 import type { Clock } from '../clock.js';
 import { CircuitOpenError } from '../errors.js';
 
+/** Default `threshold`: consecutive failures that open the circuit. */
+export const DEFAULT_FAILURE_THRESHOLD = 3;
+/** Default `cooldownMs`: the first pause once the circuit opens. */
+export const DEFAULT_COOLDOWN_MS = 30_000;
+/** Default `maxCooldownMs`: the longest pause, however many probes failed. */
+export const DEFAULT_MAX_COOLDOWN_MS = 300_000;
+/** How much of the last failure's message a CircuitOpenError quotes. */
+const LAST_ERROR_MAX_CHARS = 200;
+
 export interface CircuitBreakerOptions {
-  /** Consecutive failures that open the circuit (default 3). */
+  /** Consecutive failures that open the circuit (default {@link DEFAULT_FAILURE_THRESHOLD}). */
   threshold?: number;
-  /** First pause once open (default 30 s); doubles after a failed probe, up to `maxCooldownMs`. */
+  /**
+   * First pause once open (default {@link DEFAULT_COOLDOWN_MS}); doubles after a failed probe, up
+   * to `maxCooldownMs`.
+   */
   cooldownMs?: number;
+  /** The longest pause (default {@link DEFAULT_MAX_COOLDOWN_MS}). */
   maxCooldownMs?: number;
 }
 
@@ -29,9 +42,9 @@ export class CircuitBreaker {
     private readonly clock: Clock,
     options: CircuitBreakerOptions = {},
   ) {
-    this.threshold = options.threshold ?? 3;
-    this.baseCooldown = options.cooldownMs ?? 30_000;
-    this.maxCooldown = options.maxCooldownMs ?? 300_000;
+    this.threshold = options.threshold ?? DEFAULT_FAILURE_THRESHOLD;
+    this.baseCooldown = options.cooldownMs ?? DEFAULT_COOLDOWN_MS;
+    this.maxCooldown = options.maxCooldownMs ?? DEFAULT_MAX_COOLDOWN_MS;
     this.cooldown = this.baseCooldown;
   }
 
@@ -58,7 +71,7 @@ export class CircuitBreaker {
   }
 
   failed(ticket: { probe: boolean }, error: unknown): void {
-    this.lastError = error instanceof Error ? error.message.slice(0, 200) : String(error);
+    this.lastError = error instanceof Error ? error.message.slice(0, LAST_ERROR_MAX_CHARS) : String(error);
     if (ticket.probe) {
       this.probing = false;
       this.cooldown = Math.min(this.cooldown * 2, this.maxCooldown);

@@ -7,6 +7,12 @@ import { getManager } from '../manager/singleton.js';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
 import { ManagedClient } from './managed-client.js';
 
+/** The MCP `clientInfo` sent in `initialize` when the host gives none. */
+export const DEFAULT_CLIENT_INFO: Readonly<{ name: string; version: string }> = {
+  name: 'mcp-oauth-manager',
+  version: '1',
+};
+
 export interface ConnectOptions {
   /** Default: the process manager, `getManager()`. */
   manager?: OAuthManager;
@@ -55,7 +61,7 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
     new URL(String(url)),
     provider,
     options.transport ?? 'auto',
-    options.clientInfo ?? { name: 'mcp-oauth-manager', version: '1' },
+    options.clientInfo ?? { ...DEFAULT_CLIENT_INFO },
     options.clientOptions,
     options.breaker,
   );

@@ -13,6 +13,7 @@ import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/crede
 import type { OpenBrowser } from './browser.js';
 import { chooseClient } from './client-identity.js';
 import {
+  ANY_FREE_PORT,
   type AuthorizationResponse,
   type LoopbackCallback,
   startLoopbackCallback,
@@ -122,23 +123,22 @@ async function listen(
   stored: StoredClient | undefined,
 ): Promise<LoopbackCallback> {
   const path = callbackPath(server);
-  const configured = config.redirectPort ?? 0;
+  const configured = config.redirectPort ?? ANY_FREE_PORT;
   // A DCR client's redirect URI includes its port: reuse it so the registration stays valid.
   const kept =
     !config.clientId && stored?.kind === 'dcr' && stored.redirectUri
       ? Number(new URL(stored.redirectUri).port)
-      : 0;
+      : ANY_FREE_PORT;
   try {
     return await startLoopbackCallback({
       server,
       port: configured || kept,
       path,
-      portKey: 'oauth.redirect_port',
     });
   } catch (error) {
     // The kept port is taken and none is configured: a new port, and so a new registration.
     if (error instanceof ConfigError && !configured && kept)
-      return startLoopbackCallback({ server, port: 0, path });
+      return startLoopbackCallback({ server, port: ANY_FREE_PORT, path });
     throw error;
   }
 }

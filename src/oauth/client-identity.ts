@@ -9,6 +9,9 @@ import type { StoredClient } from '../store/credential-record.js';
 
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
+/** The `client_name` registered when `oauth.client_name` is not configured. */
+export const DEFAULT_CLIENT_NAME = 'mcp-oauth-manager';
+
 export interface ClientChoice {
   client: StoredClient;
   /** True when the client was registered just now (so a rejection is not worth a second registration). */
@@ -97,7 +100,7 @@ export async function register(input: {
   const information = await registerClient(input.authorizationServerUrl, {
     metadata: input.metadata,
     clientMetadata: {
-      client_name: input.config.clientName ?? 'mcp-oauth-manager',
+      client_name: input.config.clientName ?? DEFAULT_CLIENT_NAME,
       redirect_uris: code && input.redirectUri ? [input.redirectUri] : [],
       grant_types: code ? ['authorization_code', 'refresh_token'] : [DEVICE_CODE_GRANT, 'refresh_token'],
       response_types: code ? ['code'] : [],

@@ -4,6 +4,11 @@ import { isLoopbackHost } from '../loopback.js';
 import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/credential-record.js';
 import { tokensFromResponse } from './token-refresh.js';
 
+/** RFC 8628 §3.2: the polling interval when the response gives no `interval`. */
+const DEFAULT_POLL_INTERVAL_SECONDS = 5;
+/** RFC 8628 §3.5: `slow_down` adds 5 seconds to this and every later polling interval. */
+const SLOW_DOWN_STEP_MS = 5_000;
+
 export interface DeviceCodePrompt {
   verificationUri: string;
   userCode: string;
@@ -62,7 +67,7 @@ export async function runDeviceFlow(input: {
     expiresInSeconds: authorization.expires_in,
   });
 
-  let intervalMs = (authorization.interval ?? 5) * 1000;
+  let intervalMs = (authorization.interval ?? DEFAULT_POLL_INTERVAL_SECONDS) * 1000;
   const expiresAt = Date.now() + authorization.expires_in * 1000;
   for (;;) {
     await sleep(intervalMs, input.signal, input.server);
@@ -90,7 +95,7 @@ export async function runDeviceFlow(input: {
       if (error instanceof oauth.ResponseBodyError) {
         if (error.error === 'authorization_pending') continue;
         if (error.error === 'slow_down') {
-          intervalMs += 5000;
+          intervalMs += SLOW_DOWN_STEP_MS;
           continue;
         }
         throw new LoginError(input.server, `the authorization server answered ${error.error}`, {

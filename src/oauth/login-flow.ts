@@ -1,5 +1,5 @@
 import type { FetchLike } from '@modelcontextprotocol/client';
-import type { OAuthConfig } from '../config/oauth-config.js';
+import { DEFAULT_LOGIN_TIMEOUT_SECONDS, type OAuthConfig } from '../config/oauth-config.js';
 import { LoginError, McpOAuthError } from '../errors.js';
 import type {
   CredentialRecord,
@@ -56,7 +56,7 @@ export async function runLoginFlow(input: {
   resourceMetadataUrl?: URL;
   signal?: AbortSignal;
 }): Promise<LoginFlowResult> {
-  const timeoutMs = (input.config.timeoutSeconds ?? 300) * 1000;
+  const timeoutMs = (input.config.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;
   const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(input.signal ? [input.signal] : [])]);
   try {
     const discovery = await discover(input.serverUrl, {

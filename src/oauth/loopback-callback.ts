@@ -2,6 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { ConfigError, LoginError } from '../errors.js';
 
+/** The port number that asks the OS for any free port. */
+export const ANY_FREE_PORT = 0;
+
+/** The configuration key named when a fixed callback port is taken, unless the caller names another. */
+const DEFAULT_PORT_KEY = 'oauth.redirect_port';
+
 export interface AuthorizationResponse {
   code: string;
   /** RFC 9207 `iss`, when the authorization server sent it. */
@@ -92,10 +98,11 @@ export async function startLoopbackCallback(options: {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE') {
+        const key = options.portKey ?? DEFAULT_PORT_KEY;
         reject(
           new ConfigError(
-            `Port ${options.port} on 127.0.0.1 is in use, so the login callback cannot listen there. Free the port or change ${options.portKey ?? 'oauth.redirect_port'} (0 picks a free port).`,
-            { server: options.server, key: options.portKey ?? 'oauth.redirect_port' },
+            `Port ${options.port} on 127.0.0.1 is in use, so the login callback cannot listen there. Free the port or change ${key} (${ANY_FREE_PORT} picks a free port).`,
+            { server: options.server, key },
           ),
         );
       } else reject(err);

@@ -18,6 +18,9 @@ export type PutExpectation = RecordVersion | null;
 
 export type PutResult = { ok: true } | { ok: false; current: CredentialRecord | undefined };
 
+/** Default `waitMs` of `withLock` in the stores of this package. */
+export const DEFAULT_LOCK_WAIT_MS = 30_000;
+
 /** A cross-process mutual exclusion held for the duration of `fn`. */
 export interface LockOptions {
   /**

@@ -18,6 +18,7 @@ import {
 import {
   type CredentialKey,
   type CredentialStore,
+  DEFAULT_LOCK_WAIT_MS,
   keyId,
   type LockOptions,
   type PutExpectation,
@@ -37,13 +38,14 @@ export interface FileCredentialStoreOptions {
   watch?: boolean;
   /** Use fs.watch (default true). False leaves only the poll: for tests and network file systems. */
   fsWatch?: boolean;
-  /** Period of the fallback fingerprint poll over known keys, ms (default 1000; 0 disables it). */
+  /** Period of the fallback fingerprint poll over known keys, ms (default 1 s; 0 disables it). */
   pollIntervalMs?: number;
-  /** Default `waitMs` of `withLock`, and the bounded wait of the short write lock (default 30000). */
+  /** Default `waitMs` of `withLock`, and the bounded wait of the short write lock (default {@link DEFAULT_LOCK_WAIT_MS}). */
   lockWaitMs?: number;
 }
 
-const DEFAULT_LOCK_WAIT_MS = 30_000;
+/** Default period of the fallback fingerprint poll. */
+const DEFAULT_POLL_INTERVAL_MS = 1_000;
 const DEBOUNCE_MS = 10;
 const TEMP_FILE_MAX_AGE_MS = 10 * 60_000;
 const RECORD_SUFFIX = '.json';
@@ -96,7 +98,7 @@ export class FileCredentialStore implements CredentialStore {
       dir: async () => (await this.ensureReady()).credentialsDir,
       logger: this.logger,
       fsWatch: options.fsWatch ?? true,
-      pollIntervalMs: options.pollIntervalMs ?? 1000,
+      pollIntervalMs: options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
       debounceMs: DEBOUNCE_MS,
       fingerprint: (base) => this.fingerprintOfFile(this.pathOf(base)),
       readKey: (base) => this.readKeyOf(base),

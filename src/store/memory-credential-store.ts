@@ -9,6 +9,7 @@ import {
 import {
   type CredentialKey,
   type CredentialStore,
+  DEFAULT_LOCK_WAIT_MS,
   keyId,
   type LockOptions,
   type PutExpectation,
@@ -17,7 +18,7 @@ import {
 import { describeIssues } from './record-codec.js';
 
 export interface MemoryCredentialStoreOptions {
-  /** Default `waitMs` of `withLock` (default 30000). */
+  /** Default `waitMs` of `withLock` (default {@link DEFAULT_LOCK_WAIT_MS}). */
   lockWaitMs?: number;
 }
 
@@ -39,7 +40,7 @@ export class MemoryCredentialStore implements CredentialStore {
   private closed = false;
 
   constructor(options: MemoryCredentialStoreOptions = {}) {
-    this.lockWaitMs = options.lockWaitMs ?? 30_000;
+    this.lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
   }
 
   async get(key: CredentialKey): Promise<CredentialRecord | undefined> {

@@ -16,12 +16,15 @@ export type DecodedRecord =
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** Schema issues named in a message; the rest are counted. */
+const MAX_ISSUES_SHOWN = 3;
+
 /** A short description of schema issues: paths and issue codes only, never the values. */
 export function describeIssues(error: z.ZodError): string {
   const parts = error.issues
-    .slice(0, 3)
+    .slice(0, MAX_ISSUES_SHOWN)
     .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.code}`);
-  if (error.issues.length > 3) parts.push(`${error.issues.length - 3} more`);
+  if (error.issues.length > MAX_ISSUES_SHOWN) parts.push(`${error.issues.length - MAX_ISSUES_SHOWN} more`);
   return parts.join('; ');
 }
 
