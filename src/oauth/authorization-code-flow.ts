@@ -22,23 +22,37 @@ import { readPastedResponse } from './paste-back.js';
 import { sshPortForwardHint } from './ssh.js';
 import { tokensFromResponse } from './token-refresh.js';
 
-/** The per-server callback path, so concurrent logins to different servers never cross. */
+/**
+ * The loopback callback path of `server` (a hash of its name): concurrent logins to different
+ * servers listen on different paths, so a redirect never lands in another login's listener.
+ */
 export function callbackPath(server: string): string {
   return `/callback/${createHash('sha256').update(server).digest('base64url').slice(0, 12)}`;
 }
 
+/** What the code flow asks its caller to show the person. */
 export type CodeFlowPrompt =
+  /** Open `url` in a browser; over SSH, `sshHint` says how to forward the callback port. */
   | { kind: 'open-url'; url: string; sshHint?: string }
+  /** Open `url` anywhere, then paste the address the browser ends on. */
   | { kind: 'paste-url'; url: string }
+  /** A pasted line was not the awaited response; `reason` says why. */
   | { kind: 'paste-ignored'; reason: string };
 
 /**
- * The authorization code grant (RFC 6749 §4.1) with PKCE S256 (RFC 7636), the RFC 8707
- * `resource`, exact `state` matching and RFC 9207 `iss` checking (by the SDK's exchange), and a
- * loopback redirect on 127.0.0.1 (RFC 8252 §7.3). The response arrives at the loopback listener
- * or, with `receive: 'paste'`, as the redirected address pasted on `input` (whichever comes
- * first). A stored DCR client keeps its redirect port; a stored client the token endpoint
- * rejects with `invalid_client` is registered again, once. Nothing is stored here.
+ * Runs the authorization code grant with PKCE S256, the `resource` indicator, exact `state`
+ * matching and `iss` checking (by the SDK's exchange), and a loopback redirect on 127.0.0.1.
+ * An authorization server whose metadata does not list S256 is refused, as MCP requires. The
+ * response arrives at the loopback listener or, with `receive: 'paste'`, as the redirected
+ * address pasted on `input` (whichever comes first). A stored DCR client keeps its redirect
+ * port; a stored DCR client the token endpoint rejects with `invalid_client` is registered
+ * again, once. Returns the client and tokens to commit; stores nothing.
+ *
+ * @see [RFC 6749 §4.1. Authorization Code Grant](https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1)
+ * @see [RFC 7636 §4. Protocol](https://www.rfc-editor.org/rfc/rfc7636.html#section-4)
+ * @see [RFC 8707 §2. Resource Parameter](https://www.rfc-editor.org/rfc/rfc8707.html#section-2)
+ * @see [RFC 9207 §2.4. Validating the Issuer Identifier](https://www.rfc-editor.org/rfc/rfc9207.html#section-2.4)
+ * @see [RFC 8252 §7.3. Loopback Interface Redirection](https://www.rfc-editor.org/rfc/rfc8252.html#section-7.3)
  */
 export async function runAuthorizationCodeFlow(input: {
   server: string;

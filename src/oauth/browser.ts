@@ -1,16 +1,18 @@
 import { spawn } from 'node:child_process';
 
-/** Opens a URL for the person logging in. Returns once the opener started (not when it exits). */
+/** Opens a URL for the person logging in. Resolves once the opener started (not when it exits). */
 export type OpenBrowser = (url: string) => Promise<BrowserHandle>;
 
+/** A started opener: lets a login that waits for the redirect learn that the browser never came up. */
 export interface BrowserHandle {
   /** Rejects if the opener command fails (non-zero exit), so a login can fail fast instead of waiting. */
   readonly failed: Promise<never>;
 }
 
 /**
- * The default opener: the command in `BROWSER` when set (the common convention; its words are
- * the command and arguments, the URL is appended), else the platform opener through `open`.
+ * The default opener: the command in `BROWSER` when set (the common convention; its
+ * whitespace-separated words are the command and arguments, the URL is appended), else the
+ * platform opener through `open`, whose failures are not detected (`failed` never settles).
  */
 export const openInBrowser: OpenBrowser = async (url) => {
   const command = process.env.BROWSER?.trim();

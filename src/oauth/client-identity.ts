@@ -7,11 +7,17 @@ import type { OAuthConfig } from '../config/oauth-config.js';
 import { LoginError } from '../errors.js';
 import type { StoredClient } from '../store/credential-record.js';
 
+/**
+ * The `grant_type` of the device authorization grant.
+ *
+ * @see [RFC 8628 §3.4. Device Access Token Request](https://www.rfc-editor.org/rfc/rfc8628.html#section-3.4)
+ */
 export const DEVICE_CODE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 /** The `client_name` registered when `oauth.client_name` is not configured. */
 export const DEFAULT_CLIENT_NAME = 'mcp-oauth-manager';
 
+/** The client identity a login uses, as chosen by `chooseClient`. */
 export interface ClientChoice {
   client: StoredClient;
   /** True when the client was registered just now (so a rejection is not worth a second registration). */
@@ -19,12 +25,17 @@ export interface ClientChoice {
 }
 
 /**
- * Client identity in the order of the MCP authorization spec (2025-11-25): a configured
+ * Chooses the client identity in the order of the MCP authorization spec: a configured
  * (pre-registered) client; else a Client ID Metadata Document URL when the authorization server
  * advertises `client_id_metadata_document_supported`; else the stored dynamically registered
- * client of this issuer, unless it was rejected or cannot use this grant or redirect; else
- * Dynamic Client Registration (RFC 7591 §3.1). The token endpoint authentication method of a
- * configured confidential client is chosen per request by the SDK from the server's metadata.
+ * client (the caller passes only one of this issuer), unless it was rejected or cannot use this
+ * grant or redirect URI; else a new Dynamic Client Registration. A configured confidential
+ * client authenticates at the token endpoint as the SDK picks from the metadata (code flow,
+ * refresh) or with `client_secret_post` (device flow, revocation).
+ *
+ * @see [MCP Authorization (2025-11-25): Client Registration Approaches](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#client-registration-approaches)
+ * @see [OAuth Client ID Metadata Document](https://datatracker.ietf.org/doc/draft-ietf-oauth-client-id-metadata-document/)
+ * @see [RFC 7591 §3.1. Client Registration Request](https://www.rfc-editor.org/rfc/rfc7591.html#section-3.1)
  */
 export async function chooseClient(input: {
   server: string;
@@ -79,7 +90,15 @@ function reusable(
   return grants.includes('authorization_code') && stored.redirectUri === redirectUri;
 }
 
-/** Dynamic Client Registration (RFC 7591) of a public native client. */
+/**
+ * Registers a public native client (`token_endpoint_auth_method: none`, `application_type:
+ * native`) for one grant plus `refresh_token`, with no `scope`, so that a later step-up can ask
+ * for more. A LoginError, naming the way to configure a client, when the metadata lists no
+ * `registration_endpoint`.
+ *
+ * @see [RFC 7591 §3.1. Client Registration Request](https://www.rfc-editor.org/rfc/rfc7591.html#section-3.1)
+ * @see [RFC 8252 §8.4. Registration of Native App Clients](https://www.rfc-editor.org/rfc/rfc8252.html#section-8.4)
+ */
 export async function register(input: {
   server: string;
   config: OAuthConfig;

@@ -9,6 +9,11 @@ const DEFAULT_POLL_INTERVAL_SECONDS = 5;
 /** RFC 8628 §3.5: `slow_down` adds 5 seconds to this and every later polling interval. */
 const SLOW_DOWN_STEP_MS = 5_000;
 
+/**
+ * What the person must see to approve a device login: where to go and the code to enter.
+ *
+ * @see [RFC 8628 §3.3. User Interaction](https://www.rfc-editor.org/rfc/rfc8628.html#section-3.3)
+ */
 export interface DeviceCodePrompt {
   verificationUri: string;
   userCode: string;
@@ -17,9 +22,16 @@ export interface DeviceCodePrompt {
 }
 
 /**
- * The device authorization grant (RFC 8628): a device authorization request (§3.1), the code
- * shown to the person (§3.3), and token polling (§3.4) that honours `authorization_pending` and
- * `slow_down` (§3.5), through oauth4webapi. `resource` (RFC 8707) goes with both requests.
+ * Runs the device authorization grant through oauth4webapi: the device authorization request,
+ * the code shown to the person, then token polling that honours `authorization_pending` and
+ * `slow_down`. `resource` goes with both requests. Any other error response (`access_denied`,
+ * `expired_token`, ...), the code's expiry or the `signal` ends it with a LoginError. Returns
+ * the tokens to commit; stores nothing.
+ *
+ * @see [RFC 8628 §3.1. Device Authorization Request](https://www.rfc-editor.org/rfc/rfc8628.html#section-3.1)
+ * @see [RFC 8628 §3.4. Device Access Token Request](https://www.rfc-editor.org/rfc/rfc8628.html#section-3.4)
+ * @see [RFC 8628 §3.5. Device Access Token Response](https://www.rfc-editor.org/rfc/rfc8628.html#section-3.5)
+ * @see [RFC 8707 §2. Resource Parameter](https://www.rfc-editor.org/rfc/rfc8707.html#section-2)
  */
 export async function runDeviceFlow(input: {
   server: string;

@@ -11,11 +11,18 @@ import { isSecureOrLoopback } from '../loopback.js';
 import type { StoredDiscovery } from '../store/credential-record.js';
 
 /**
- * Discovery per the MCP authorization spec: RFC 9728 protected-resource metadata (path-aware,
- * then root; or the `resource_metadata` URL of a challenge), then RFC 8414 / OpenID Connect
- * metadata of the first authorization server, with the SDK's 2025-03-26 fallback to the server
- * origin. Thin over the SDK's `discoverOAuthServerInfo`, which also checks the RFC 8414 §3.3
- * issuer echo.
+ * Discovers the authorization server of an MCP server: its protected-resource metadata
+ * (path-aware, then root; or the `resource_metadata` URL of a challenge), then the OAuth or
+ * OpenID Connect metadata of the first authorization server it names, with the SDK's 2025-03-26
+ * fallback to the server's origin. Thin over the SDK's `discoverOAuthServerInfo`, which checks
+ * that the metadata echoes the issuer; that check is waived only in the origin fallback, where
+ * no issuer was announced to check against.
+ *
+ * @see [RFC 9728 §3. Obtaining Protected Resource Metadata](https://www.rfc-editor.org/rfc/rfc9728.html#section-3)
+ * @see [RFC 8414 §3. Obtaining Authorization Server Metadata](https://www.rfc-editor.org/rfc/rfc8414.html#section-3)
+ * @see [RFC 8414 §3.3. Authorization Server Metadata Validation](https://www.rfc-editor.org/rfc/rfc8414.html#section-3.3)
+ * @see [OpenID Connect Discovery 1.0 §4. Obtaining OpenID Provider Configuration Information](https://openid.net/specs/openid-connect-discovery-1_0.html#ProviderConfig)
+ * @see [MCP Authorization (2025-11-25): Authorization Server Discovery](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#authorization-server-discovery)
  */
 export async function discover(
   serverUrl: string,
@@ -49,16 +56,22 @@ export async function discover(
   };
 }
 
-/** The issuer a credential is bound to: the metadata's `issuer`, else the discovered server URL. */
+/**
+ * The issuer a credential is bound to: the metadata's `issuer`, else the discovered server URL.
+ * A refresh compares it with the stored binding, so tokens never go to another issuer.
+ */
 export function issuerOf(discovery: StoredDiscovery): string {
   const issuer = discovery.authorizationServerMetadata?.issuer;
   return typeof issuer === 'string' ? issuer : discovery.authorizationServerUrl;
 }
 
 /**
- * RFC 9728 §3.3: the protected-resource metadata must describe the server it was fetched for.
- * Returns the problem when its `resource` does not cover `serverUrl` (a token for another
- * resource must never be requested, let alone sent), else undefined.
+ * Checks that the protected-resource metadata describes the server it was fetched for: returns
+ * the problem when its `resource` does not cover `serverUrl` (same origin, path within; the
+ * SDK's `checkResourceAllowed`), else undefined. A token for another resource must never be
+ * requested, let alone sent.
+ *
+ * @see [RFC 9728 §3.3. Protected Resource Metadata Validation](https://www.rfc-editor.org/rfc/rfc9728.html#section-3.3)
  */
 export function resourceMismatch(serverUrl: string, discovery: StoredDiscovery): string | undefined {
   const prm = discovery.resourceMetadata as OAuthProtectedResourceMetadata | undefined;
@@ -73,9 +86,12 @@ export function resourceMismatch(serverUrl: string, discovery: StoredDiscovery):
 }
 
 /**
- * The RFC 8707 resource indicator for a server: the protected-resource metadata's `resource`
- * when present (the SDK refuses one that does not cover the server URL), else the server URL
- * without its fragment.
+ * The resource indicator to request tokens for: the protected-resource metadata's `resource`
+ * when present (callers first refuse one that does not cover the server, see
+ * `resourceMismatch`), else the server URL without its fragment.
+ *
+ * @see [RFC 8707 §2. Resource Parameter](https://www.rfc-editor.org/rfc/rfc8707.html#section-2)
+ * @see [MCP Authorization (2025-11-25): Resource Parameter Implementation](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#resource-parameter-implementation)
  */
 export function resourceOf(serverUrl: string, discovery: StoredDiscovery | undefined): string {
   const prm = discovery?.resourceMetadata as OAuthProtectedResourceMetadata | undefined;
@@ -92,9 +108,12 @@ const ENDPOINTS = [
 ] as const;
 
 /**
- * OAuth 2.1 §1.5 and the MCP authorization spec: every authorization server endpoint must be
- * https, except on loopback (127.0.0.0/8, ::1, localhost). Returns the first offending endpoint,
- * so a login stops before a code, a secret or a person is sent to it.
+ * Returns the first authorization server endpoint that is not https (loopback hosts excepted,
+ * for local servers and tests), so a login stops before a code, a secret or a person is sent
+ * to it; undefined when all are.
+ *
+ * @see [OAuth 2.1 §1.5. Communication Security](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-1.5)
+ * @see [MCP Authorization (2025-11-25): Communication Security](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#communication-security)
  */
 export function insecureEndpoint(discovery: StoredDiscovery): string | undefined {
   const metadata = discovery.authorizationServerMetadata ?? {};

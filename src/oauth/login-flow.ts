@@ -14,6 +14,7 @@ import { runDeviceFlow } from './device-flow.js';
 import { discover, insecureEndpoint, issuerOf, resourceMismatch, resourceOf } from './discovery.js';
 import { selectScope } from './scope-selection.js';
 
+/** What a login asks its caller to show the person: the code flow's prompts, or a device code. */
 export type FlowPrompt =
   | { kind: 'open-url'; url: string; sshHint?: string }
   | { kind: 'paste-url'; url: string }
@@ -26,6 +27,7 @@ export type FlowPrompt =
       expiresInSeconds: number;
     };
 
+/** What a login obtained, for the caller to commit: the credential and what it is bound to. */
 export interface LoginFlowResult {
   discovery: StoredDiscovery;
   client: StoredClient;
@@ -35,9 +37,13 @@ export interface LoginFlowResult {
 }
 
 /**
- * One interactive login, start to finish, under one deadline (`timeout`, default 300 s):
- * discovery, scope selection, client identity, then the authorization code flow (browser or
- * paste-back) or the device flow. Returns what to commit; stores nothing.
+ * Runs one interactive login, start to finish, under one deadline (`oauth.timeout`, default
+ * {@link DEFAULT_LOGIN_TIMEOUT_SECONDS}): discovery, refusal of non-https endpoints and of
+ * metadata naming another resource, scope selection, client identity (a stored client only if
+ * registered with the same issuer), then the authorization code flow (browser or paste-back) or
+ * the device flow. Any failure is a LoginError. Returns what to commit; stores nothing.
+ *
+ * @see [MCP Authorization (2025-11-25)](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization)
  */
 export async function runLoginFlow(input: {
   server: string;

@@ -8,13 +8,20 @@ export const ANY_FREE_PORT = 0;
 /** The configuration key named when a fixed callback port is taken, unless the caller names another. */
 const DEFAULT_PORT_KEY = 'oauth.redirect_port';
 
+/**
+ * The parts of a successful authorization response a login needs.
+ *
+ * @see [RFC 6749 §4.1.2. Authorization Response](https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1.2)
+ */
 export interface AuthorizationResponse {
   code: string;
   /** RFC 9207 `iss`, when the authorization server sent it. */
   iss: string | undefined;
 }
 
+/** A listening loopback redirect endpoint; `close` it when the login ends. */
 export interface LoopbackCallback {
+  /** `http://127.0.0.1:<port><path>`, the redirect URI to register and send. */
   readonly redirectUri: string;
   readonly port: number;
   /**
@@ -39,9 +46,14 @@ function page(res: ServerResponse, status: number, title: string, detail: string
 }
 
 /**
- * The loopback redirect listener of RFC 8252 §7.3: binds 127.0.0.1 only, on a per-server
- * `path`, and serves until the matching `state` arrives or the caller's deadline passes.
- * `port` 0 picks a free port; a fixed port that is taken is a ConfigError naming `portKey`.
+ * Starts the loopback redirect listener of a native app: binds 127.0.0.1 only (not `localhost`,
+ * which may resolve elsewhere), on a per-server `path`, and serves until the matching `state`
+ * arrives or the caller's deadline passes. An error response ends the wait with a LoginError.
+ * `port` {@link ANY_FREE_PORT} picks a free port; a fixed port that is taken is a ConfigError
+ * naming `portKey` (default `oauth.redirect_port`).
+ *
+ * @see [RFC 8252 §7.3. Loopback Interface Redirection](https://www.rfc-editor.org/rfc/rfc8252.html#section-7.3)
+ * @see [RFC 8252 §8.3. Loopback Redirect Considerations](https://www.rfc-editor.org/rfc/rfc8252.html#section-8.3)
  */
 export async function startLoopbackCallback(options: {
   server: string;

@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { LoginError } from '../errors.js';
 import type { AuthorizationResponse } from './loopback-callback.js';
 
+/** The authorization response parameters found in a pasted line (any may be missing). */
 export interface PastedResponse {
   code?: string;
   state?: string;
@@ -36,8 +37,12 @@ export function parsePastedResponse(text: string): PastedResponse | undefined {
 }
 
 /**
- * Reads lines from `input` (a TTY or a pipe) until one is the authorization response for
- * `state`. A line with another state or no code is reported through `onIgnored` and skipped.
+ * Reads lines from `stream` (a TTY or a pipe) until one is the authorization response for
+ * `state`: for a login whose browser cannot reach the loopback listener (another machine). A
+ * line with another state or no code is reported through `onIgnored` and skipped; an error
+ * response, the deadline or the end of the input ends it with a LoginError.
+ *
+ * @see [RFC 6749 §4.1.2. Authorization Response](https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1.2)
  */
 export function readPastedResponse(input: {
   server: string;

@@ -3,9 +3,12 @@ import { isLoopbackHost } from '../loopback.js';
 import type { StoredClient, StoredDiscovery } from '../store/credential-record.js';
 
 /**
- * Token revocation (RFC 7009 §2.1), best effort: returns false when the authorization server
- * offers no `revocation_endpoint` or the request fails. Uses oauth4webapi's revocation request;
- * plain HTTP is allowed only for a loopback endpoint.
+ * Revokes a token at the authorization server, best effort (a logout must succeed locally even
+ * when the server is unreachable): returns false when the metadata lists no
+ * `revocation_endpoint` or the request fails. Through oauth4webapi, with `client_secret_post`
+ * for a confidential client; plain HTTP only for a loopback endpoint.
+ *
+ * @see [RFC 7009 §2.1. Revocation Request](https://www.rfc-editor.org/rfc/rfc7009.html#section-2.1)
  */
 export async function revokeToken(input: {
   discovery: StoredDiscovery;

@@ -3,10 +3,13 @@ import type { OAuthConfig } from '../config/oauth-config.js';
 import type { StoredDiscovery } from '../store/credential-record.js';
 
 /**
- * Scope selection (MCP 2025-11-25, "Scope Selection Strategy"): the configured scope, else the
- * challenge's `scope`, else all of the protected-resource metadata's `scopes_supported`, else
- * none; plus `offline_access` only when the authorization server lists it (SEP-2207), never
- * otherwise.
+ * Chooses the scope of a new authorization: the configured scope, else the challenge's `scope`,
+ * else all of the protected-resource metadata's `scopes_supported`, else none; plus
+ * `offline_access` when the authorization server lists it in `scopes_supported` (some servers
+ * issue a refresh token only when it is asked for). Undefined when nothing is chosen.
+ *
+ * @see [MCP Authorization (2025-11-25): Scope Selection Strategy](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-selection-strategy)
+ * @see [MCP SEP-2207: OIDC-flavored refresh token guidance](https://github.com/modelcontextprotocol/modelcontextprotocol/pull/2207)
  */
 export function selectScope(
   config: OAuthConfig,

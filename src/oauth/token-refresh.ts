@@ -16,6 +16,7 @@ export type RefreshFailureKind =
   /** Network error, timeout, 5xx, temporarily_unavailable: keep everything, back off, retry later. */
   | 'transient';
 
+/** A failed token request, classified so the caller knows whether to keep or drop the credential. */
 export class RefreshFailure extends Error {
   readonly kind: RefreshFailureKind;
   /** The OAuth error code when the server sent one (never a token). */
@@ -43,7 +44,13 @@ const TERMINAL_CODES = new Set([
   'invalid_scope',
 ]);
 
-/** Classifies any error thrown by a token request. Unknown errors are transient: losing nothing is the safe side. */
+/**
+ * Classifies any error thrown by a token request: the error codes that mean the grant or the
+ * client is dead are terminal; every other error, known or not, is transient, because keeping
+ * the credential loses nothing.
+ *
+ * @see [RFC 6749 §5.2. Error Response](https://www.rfc-editor.org/rfc/rfc6749.html#section-5.2)
+ */
 export function classifyRefreshError(error: unknown): RefreshFailure {
   if (error instanceof RefreshFailure) return error;
   if (OAuthError.isInstance(error)) {
@@ -62,10 +69,14 @@ export function classifyRefreshError(error: unknown): RefreshFailure {
 }
 
 /**
- * The refresh token grant (RFC 6749 §6) with the RFC 8707 `resource` parameter, through the
- * SDK's `refreshAuthorization`, bounded by its own timeout. The result keeps the previous refresh
- * token and scope when the response omits them (RFC 6749 §6: the server MAY not rotate), and turns
- * `expires_in` into an absolute `expiresAt`.
+ * Refreshes an access token with a refresh token grant and the `resource` parameter, through
+ * the SDK's `refreshAuthorization`, bounded by its own timeout (see `withTimeout`). The result
+ * keeps the previous refresh token and scope when the response omits them (the server may keep
+ * the refresh token unrotated) and turns `expires_in` into an absolute `expiresAt`. Throws a
+ * RefreshFailure.
+ *
+ * @see [RFC 6749 §6. Refreshing an Access Token](https://www.rfc-editor.org/rfc/rfc6749.html#section-6)
+ * @see [RFC 8707 §2. Resource Parameter](https://www.rfc-editor.org/rfc/rfc8707.html#section-2)
  */
 export async function refreshTokens(input: {
   discovery: StoredDiscovery;
@@ -91,7 +102,13 @@ export async function refreshTokens(input: {
   return tokensFromResponse(response, input.now(), input.previous);
 }
 
-/** Converts a token endpoint response into the stored form (absolute expiry, carried-forward fields). */
+/**
+ * Converts a token endpoint response into the stored form: absolute `expiresAt` (null without
+ * `expires_in`), `Bearer` when no `token_type` is given, and the refresh token and scope carried
+ * forward from `previous` or the request when the response omits them.
+ *
+ * @see [RFC 6749 §5.1. Successful Response](https://www.rfc-editor.org/rfc/rfc6749.html#section-5.1)
+ */
 export function tokensFromResponse(
   response: OAuthTokens,
   now: number,
