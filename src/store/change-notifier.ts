@@ -6,8 +6,10 @@ import { RECORD_BASE_NAME } from './file-names.js';
 /** With a live fs.watch, the fingerprint sweep runs on one poll tick in this many. */
 const WATCHED_POLL_EVERY = 10;
 
+/** Called with the key of a record that changed. */
 export type ChangeListener = (key: CredentialKey) => void;
 
+/** What a ChangeNotifier watches and how; the file store supplies the file access. */
 export interface ChangeNotifierOptions {
   /** The folder holding the record files. */
   dir: () => Promise<string>;
@@ -71,6 +73,10 @@ export class ChangeNotifier {
     this.schedule(baseName);
   }
 
+  /**
+   * Adds a listener; with `external`, also starts watching the folder for other processes'
+   * writes (stopped again when the last listener leaves). Returns the unsubscribe function.
+   */
   subscribe(listener: ChangeListener, external: boolean): () => void {
     if (this.closed) return () => {};
     const entry = { listener };
@@ -82,6 +88,7 @@ export class ChangeNotifier {
     };
   }
 
+  /** Drops every listener and stops watching for good. */
   close(): void {
     this.closed = true;
     this.listeners.clear();

@@ -35,6 +35,7 @@ const discoverySchema = z.object({
   authorizationServerMetadata: z.looseObject({}).optional(),
 });
 
+/** The schema of a stored credential record (what a record file holds, and what `put` accepts). */
 export const credentialRecordSchema = z.object({
   schemaVersion: z.literal(CREDENTIAL_SCHEMA_VERSION),
   /** Never repeats: a new id at every login. Compare-and-set keys on (recordId, generation). */
@@ -59,9 +60,13 @@ export const credentialRecordSchema = z.object({
   updatedAt: z.number().int(),
 });
 
+/** One stored credential: tokens, the client that obtained them, and what they are bound to. */
 export type CredentialRecord = z.infer<typeof credentialRecordSchema>;
+/** The tokens of a record, with absolute times. */
 export type StoredTokens = z.infer<typeof tokensSchema>;
+/** The OAuth client identity a record's tokens were issued to. */
 export type StoredClient = z.infer<typeof clientSchema>;
+/** The discovery results kept with a record, so a refresh needs no discovery round trip. */
 export type StoredDiscovery = z.infer<typeof discoverySchema>;
 
 /** The identity of one version of a record: what compare-and-set compares. */
@@ -70,10 +75,12 @@ export interface RecordVersion {
   generation: number;
 }
 
+/** The version of `record`, to pass as the expectation of the next compare-and-set. */
 export function versionOf(record: CredentialRecord): RecordVersion {
   return { recordId: record.recordId, generation: record.generation };
 }
 
+/** True when `a` and `b` are the same version of the same login (two undefined are equal). */
 export function sameVersion(a: RecordVersion | undefined, b: RecordVersion | undefined): boolean {
   if (!a || !b) return a === b;
   return a.recordId === b.recordId && a.generation === b.generation;

@@ -16,6 +16,7 @@ export interface CredentialKey {
  */
 export type PutExpectation = RecordVersion | null;
 
+/** The outcome of a compare-and-set: written, or refused with what is stored instead (undefined: nothing). */
 export type PutResult = { ok: true } | { ok: false; current: CredentialRecord | undefined };
 
 /** Default `waitMs` of `withLock` in the stores of this package. */
@@ -31,7 +32,11 @@ export interface LockOptions {
   purpose?: 'refresh' | 'login';
   /** How long to wait for the lock before LockTimeoutError. */
   waitMs?: number;
-  /** A holder that stopped renewing for this long is considered dead and its lock is taken over. */
+  /**
+   * For stores whose locks are leases (such as a Redis store): a holder that stopped renewing
+   * for this long is considered dead and its lock is taken over. The file and memory stores
+   * ignore it: the kernel (or the process) releases a dead holder's lock at once.
+   */
   staleMs?: number;
 }
 
@@ -43,7 +48,7 @@ export interface LockOptions {
  * - `get` returns undefined when there is no record; throws CorruptCredentialError after moving
  *   an unreadable record aside (never deleting it), NewerSchemaError for a newer schemaVersion.
  * - `put` is an atomic compare-and-set against `expect`; it never overwrites a record with a
- *   newer schemaVersion (returns NewerSchemaError).
+ *   newer schemaVersion (throws NewerSchemaError).
  * - `delete` with `expect` deletes only that version.
  * - `watch` signals changes made by any process (best effort, low latency); `fingerprint` is the
  *   cheap explicit check (a stat for files) behind it.
@@ -51,14 +56,21 @@ export interface LockOptions {
  *   holder's lock is recovered without letting two waiters in at once.
  */
 export interface CredentialStore {
+  /** The record of `key`, or undefined when there is none. */
   get(key: CredentialKey): Promise<CredentialRecord | undefined>;
+  /** Writes `record` if what is stored matches `expect`; otherwise returns what is stored. */
   put(key: CredentialKey, record: CredentialRecord, expect: PutExpectation): Promise<PutResult>;
+  /** Deletes the record (only version `expect`, when given); false when nothing was deleted. */
   delete(key: CredentialKey, expect?: RecordVersion): Promise<boolean>;
+  /** Every stored key, in `keyId` order. */
   list(): Promise<CredentialKey[]>;
   /** A value that changes whenever the stored record for `key` changes (undefined: no record). */
   fingerprint(key: CredentialKey): Promise<string | undefined>;
+  /** Calls `listener` with the key of each changed record; returns the unsubscribe function. */
   watch(listener: (key: CredentialKey) => void): () => void;
+  /** Runs `fn` holding the lock of `key` (see LockOptions); LockTimeoutError if it cannot be had in time. */
   withLock<T>(key: CredentialKey, fn: () => Promise<T>, options?: LockOptions): Promise<T>;
+  /** Stops change notification and releases what the store holds (watchers, timers). */
   close(): Promise<void>;
 }
 

@@ -27,6 +27,7 @@ import {
 import { fileNameFor, RECORD_BASE_NAME } from './file-names.js';
 import { decodeRecord, describeIssues, encodeRecord } from './record-codec.js';
 
+/** Options of a FileCredentialStore; every one is optional. */
 export interface FileCredentialStoreOptions {
   /** The home folder; default `MCP_OAUTH_HOME`, else `~/.mcp-oauth` (see resolveHome). */
   home?: string;
@@ -117,6 +118,10 @@ export class FileCredentialStore implements CredentialStore {
     return this.pathOf(this.nameOf(key));
   }
 
+  /**
+   * Reads the record file. An unreadable file is confirmed under the write lock, then moved aside
+   * (CorruptCredentialError); a newer schema throws NewerSchemaError and is left untouched.
+   */
   async get(key: CredentialKey): Promise<CredentialRecord | undefined> {
     await this.ensureReady();
     const base = this.nameOf(key);
@@ -142,6 +147,11 @@ export class FileCredentialStore implements CredentialStore {
     });
   }
 
+  /**
+   * Compare-and-set under the short write lock, then an atomic replacement of the file. An
+   * invalid record, or one of another key, is refused with StoreError (a caller bug); an
+   * unreadable current file is moved aside and counts as absent.
+   */
   async put(key: CredentialKey, record: CredentialRecord, expect: PutExpectation): Promise<PutResult> {
     await this.ensureReady();
     const parsed = credentialRecordSchema.safeParse(record);
@@ -197,6 +207,7 @@ export class FileCredentialStore implements CredentialStore {
     });
   }
 
+  /** The keys of the readable record files; corrupt, misplaced and temp files are skipped, not moved. */
   async list(): Promise<CredentialKey[]> {
     await this.ensureReady();
     let names: string[];
@@ -253,6 +264,7 @@ export class FileCredentialStore implements CredentialStore {
     return this.notifier.subscribe(listener, this.externalChanges);
   }
 
+  /** A kernel lock on `locks/<name>.txn` (or `.login`); `staleMs` is not needed, see LockOptions. */
   async withLock<T>(key: CredentialKey, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
     const { locksDir } = await this.ensureReady();
     const base = this.nameOf(key);

@@ -7,7 +7,7 @@ const SLUG_MAX = 40;
 const HASH_HEX = 24;
 
 /** What a record file name looks like: `<slug>-<24 hex>` (the `.json` extension is added by the store). */
-export const RECORD_BASE_NAME = /^[a-z0-9-]{1,40}-[0-9a-f]{24}$/;
+export const RECORD_BASE_NAME = new RegExp(`^[a-z0-9-]{1,${SLUG_MAX}}-[0-9a-f]{${HASH_HEX}}$`);
 
 function slug(text: string): string {
   return text

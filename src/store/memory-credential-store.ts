@@ -17,6 +17,7 @@ import {
 } from './credential-store.js';
 import { describeIssues } from './record-codec.js';
 
+/** Options of a MemoryCredentialStore. */
 export interface MemoryCredentialStoreOptions {
   /** Default `waitMs` of `withLock` (default {@link DEFAULT_LOCK_WAIT_MS}). */
   lockWaitMs?: number;
