@@ -3,6 +3,7 @@
  * to do next (for people). Messages never contain tokens or secrets.
  */
 
+/** The stable `code` of every error of this library, for programs to branch on. */
 export type McpOAuthErrorCode =
   | 'NEEDS_REAUTH'
   | 'TRANSIENT'
@@ -17,6 +18,7 @@ export type McpOAuthErrorCode =
   | 'CIRCUIT_OPEN'
   | 'INSUFFICIENT_SCOPE';
 
+/** The base of every error of this library: catch it to handle them all. */
 export class McpOAuthError extends Error {
   readonly code: McpOAuthErrorCode;
   constructor(code: McpOAuthErrorCode, message: string, options?: { cause?: unknown }) {

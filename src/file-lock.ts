@@ -6,6 +6,7 @@ import { LockTimeoutError } from './errors.js';
 import { toStoreError } from './fs-errors.js';
 import type { Logger } from './logger.js';
 
+/** How `acquireFileLock` waits, and what its messages call the lock. */
 export interface FileLockOptions {
   /** Total bounded wait (in-process queue and cross-process polling together). */
   waitMs: number;
@@ -14,6 +15,7 @@ export interface FileLockOptions {
   what: string;
 }
 
+/** Releases a lock taken by `acquireFileLock`; calling it again does nothing. */
 export type ReleaseLock = () => Promise<void>;
 
 /**

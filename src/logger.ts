@@ -3,8 +3,10 @@
  * before it reaches the sink, whatever the caller passed.
  */
 
+/** Log levels, lowest first. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** Where this library logs: any object with these four methods (a console, pino, winston, ...). */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -18,6 +20,7 @@ const BEARER = /(bearer\s+)[A-Za-z0-9._~+/=-]+/gi;
 const JWT = /\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const QUERY_SECRET = /([?&](?:code|access_token|refresh_token|client_secret|code_verifier)=)[^&\s"]+/gi;
 
+/** Masks bearer tokens, JWTs and secret query parameters inside free text. */
 export function redactText(text: string): string {
   return text
     .replace(BEARER, '$1[redacted]')
@@ -28,6 +31,10 @@ export function redactText(text: string): string {
 /** How deep `redact` walks nested fields; deeper values are replaced, not logged. */
 const MAX_REDACT_DEPTH = 6;
 
+/**
+ * A copy of `value` safe to log: strings go through `redactText`, fields whose names suggest a
+ * secret are masked, errors become `name: message`; nesting deeper than a few levels is cut.
+ */
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > MAX_REDACT_DEPTH) return '[…]';
   if (typeof value === 'string') return redactText(value);
@@ -56,6 +63,7 @@ export function redactingLogger(sink: Logger): Logger {
   return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
 }
 
+/** A logger that drops everything (the default). */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** A logger writing one line per event to stderr, at `level` and above. */

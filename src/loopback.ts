@@ -1,6 +1,10 @@
 /**
  * "Loopback" as this project uses it everywhere: 127.0.0.0/8, ::1 and `localhost`. These are
- * the only hosts that may use plain HTTP for authorization, token and MCP endpoints (RFC 8252 §8.3).
+ * the only hosts that may use plain HTTP for authorization server and MCP endpoints: RFC 8252
+ * allows http for loopback redirect URIs because the request never leaves the device, and this
+ * project extends that exception to local servers (development and tests), as the MCP SDK does.
+ *
+ * @see [RFC 8252 §8.3. Loopback Redirect Considerations](https://www.rfc-editor.org/rfc/rfc8252.html#section-8.3)
  */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();

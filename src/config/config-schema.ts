@@ -74,6 +74,7 @@ const urlParts = (value: string): URL | undefined => {
   }
 };
 
+/** A server name as `config.yaml` and the command line accept it (see RULES.serverName). */
 export const serverNameSchema = z.string().regex(SERVER_NAME, { error: RULES.serverName });
 
 const serverUrlSchema = z
@@ -147,8 +148,11 @@ export const configFileSchema = z.strictObject(
   { error: unlessUnknownKey(RULES.root) },
 );
 
+/** A validated `servers.<name>.oauth` block, snake_case as in the file. */
 export type OAuthSettings = z.infer<typeof oauthSettingsSchema>;
+/** A validated `servers.<name>` entry. */
 export type ServerSettings = z.infer<typeof serverSettingsSchema>;
+/** A validated `config.yaml`. */
 export type ConfigFileContent = z.infer<typeof configFileSchema>;
 
 /** The keys of each level of the file, for "did you mean ...?" and "the known keys are ...". */

@@ -5,6 +5,7 @@
  */
 import type { OAuthConfig } from './oauth-config.js';
 
+/** What a redacted OAuthConfig shows instead of its client secret. */
 export const REDACTED = '[redacted]';
 
 function redactedView(config: OAuthConfig): Record<string, unknown> {

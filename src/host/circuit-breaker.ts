@@ -10,6 +10,7 @@ export const DEFAULT_MAX_COOLDOWN_MS = 300_000;
 /** How much of the last failure's message a CircuitOpenError quotes. */
 const LAST_ERROR_MAX_CHARS = 200;
 
+/** When a CircuitBreaker opens and for how long; every option is optional. */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the circuit (default {@link DEFAULT_FAILURE_THRESHOLD}). */
   threshold?: number;
@@ -48,6 +49,7 @@ export class CircuitBreaker {
     this.cooldown = this.baseCooldown;
   }
 
+  /** `open` while calls fail fast; `half-open` once the cooldown has passed (the next call probes). */
   get state(): 'closed' | 'open' | 'half-open' {
     if (this.failures < this.threshold) return 'closed';
     return this.clock.now() < this.openedUntil ? 'open' : 'half-open';
@@ -65,11 +67,13 @@ export class CircuitBreaker {
     return { probe: true };
   }
 
+  /** The admitted call succeeded (or the server answered): closes the circuit. */
   succeeded(ticket: { probe: boolean }): void {
     if (ticket.probe) this.probing = false;
     this.reset();
   }
 
+  /** The admitted call failed: counts it, and opens the circuit at the threshold (a failed probe doubles the cooldown). */
   failed(ticket: { probe: boolean }, error: unknown): void {
     this.lastError = error instanceof Error ? error.message.slice(0, LAST_ERROR_MAX_CHARS) : String(error);
     if (ticket.probe) {
@@ -80,6 +84,7 @@ export class CircuitBreaker {
     if (this.failures >= this.threshold) this.openedUntil = this.clock.now() + this.cooldown;
   }
 
+  /** Closes the circuit and forgets the failures (a new credential deserves a fresh start). */
   reset(): void {
     this.failures = 0;
     this.openedUntil = 0;

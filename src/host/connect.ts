@@ -13,14 +13,17 @@ export const DEFAULT_CLIENT_INFO: Readonly<{ name: string; version: string }> = 
   version: '1',
 };
 
+/** Options of `connect`; every one is optional. */
 export interface ConnectOptions {
   /** Default: the process manager, `getManager()`. */
   manager?: OAuthManager;
-  /** The server's URL and OAuth settings; default: from `config.yaml` in the manager's home. */
+  /** The server's URL; default: from `config.yaml` in the manager's home. */
   url?: string | URL;
+  /** The server's OAuth settings; default: from `config.yaml` when the URL comes from there, else none. */
   oauth?: OAuthConfig;
   /** Default 'auto': Streamable HTTP, falling back to SSE for servers that only speak SSE. */
   transport?: 'auto' | 'streamable-http' | 'sse';
+  /** The MCP `clientInfo` (default {@link DEFAULT_CLIENT_INFO}). */
   clientInfo?: { name: string; version: string };
   clientOptions?: ClientOptions;
   breaker?: CircuitBreakerOptions;

@@ -25,6 +25,7 @@ const HANDSHAKE = new Set(['initialize', 'server/discover']);
 /** Step-ups one call may start: with the authorization it started from, at most 3 in all. */
 export const MAX_STEP_UPS_PER_CALL = 2;
 
+/** The MCP transport a ManagedClient speaks: Streamable HTTP, or the older HTTP+SSE. */
 export type TransportKind = 'streamable-http' | 'sse';
 
 /**
@@ -37,6 +38,9 @@ export type TransportKind = 'streamable-http' | 'sse';
  * - a server that keeps failing trips a circuit breaker (half-open probing);
  * - `reconnect-required` rebuilds the transport and session when the client is idle; a
  *   credential change also closes the breaker.
+ *
+ * @see [RFC 6750 §3.1. Error Codes](https://www.rfc-editor.org/rfc/rfc6750.html#section-3.1)
+ * @see [MCP Authorization (2025-11-25): Scope Challenge Handling](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-challenge-handling)
  */
 export class ManagedClient extends Client {
   private kind: TransportKind | undefined;
@@ -87,6 +91,7 @@ export class ManagedClient extends Client {
     return this.kind;
   }
 
+  /** The state of this server's circuit breaker. */
   get circuitState(): 'closed' | 'open' | 'half-open' {
     return this.breaker.state;
   }
