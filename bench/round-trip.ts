@@ -66,7 +66,7 @@ export async function benchRoundTrip(input: {
   await manager.store.put(
     { server: plainName },
     cloneRecordFor(template, plainName, input.plain.url, input.now),
-    'any',
+    null,
   );
   const authed = manager.getOrBuildProvider(input.name, input.mcp.url);
   const plainAuthed = manager.getOrBuildProvider(plainName, input.plain.url);

@@ -1,5 +1,13 @@
+/**
+ * mcp-oauth-manager: one owner for the OAuth credentials of every remote MCP server a host
+ * connects to. This file is the package's whole public surface; every name here is a decision
+ * (a test snapshots the list). Seams for tests and benchmarks live in `internal.ts`, which the
+ * package does not publish.
+ */
+
+// ---------------------------------------------------------------- host-supplied parts: time, logs, browser
 export type { Clock } from './clock.js';
-export { systemClock } from './clock.js';
+// ---------------------------------------------------------------- configuration (config.yaml)
 export {
   addServer,
   CONFIG_FILE_NAME,
@@ -8,10 +16,10 @@ export {
   loadConfig,
   removeServer,
   type ServerConfig,
-} from './config/index.js';
+} from './config/config-file.js';
 export type { OAuthConfig } from './config/oauth-config.js';
+// ---------------------------------------------------------------- errors (each with a stable `.code`)
 export {
-  BindingMismatchError,
   CircuitOpenError,
   ConfigError,
   CorruptCredentialError,
@@ -27,31 +35,32 @@ export {
   StoreError,
   TransientAuthError,
 } from './errors.js';
-export { CircuitBreaker, type CircuitBreakerOptions } from './host/circuit-breaker.js';
+export type { CircuitBreakerOptions } from './host/circuit-breaker.js';
+// ---------------------------------------------------------------- hosts: connect() and its client
 export { type ConnectOptions, connect } from './host/connect.js';
-export { MAX_STEP_UPS_PER_CALL, ManagedClient, type TransportKind } from './host/managed-client.js';
-export {
-  consoleLogger,
-  type Logger,
-  type LogLevel,
-  redact,
-  redactingLogger,
-  silentLogger,
-} from './logger.js';
-export { isLoopbackHost } from './loopback.js';
+export { ManagedClient, type TransportKind } from './host/managed-client.js';
+export { consoleLogger, type Logger, type LogLevel, silentLogger } from './logger.js';
 export type { CredentialsChangeReason, ManagerEvents, ReconnectCause } from './manager/events.js';
 export type { CredentialState } from './manager/expiry.js';
 export type { Interactive } from './manager/interactivity.js';
-export {
-  type LoginOptions,
-  type LoginPrompt,
-  type LoginResult,
-  OAuthManager,
-  type OAuthManagerOptions,
-  type ServerStatus,
-} from './manager/oauth-manager.js';
+export type { LoginOptions, LoginPrompt, LoginResult } from './manager/login-types.js';
+export type { LogoutOutcome } from './manager/logout.js';
+// ---------------------------------------------------------------- the manager
+export { OAuthManager } from './manager/oauth-manager.js';
+export type { ServerStatus } from './manager/server-status.js';
+export type { OAuthManagerOptions } from './manager/settings.js';
 export { getManager, resetManagerForTests } from './manager/singleton.js';
-export type { BrowserHandle, OpenBrowser } from './oauth/browser.js';
-export { openInBrowser } from './oauth/browser.js';
-export { ManagedProvider } from './sdk/managed-provider.js';
-export * from './store/index.js';
+export { type BrowserHandle, type OpenBrowser, openInBrowser } from './oauth/browser.js';
+// ---------------------------------------------------------------- the SDK seam (v2 AuthProvider + fetch)
+export type { ManagedProvider } from './sdk/managed-provider.js';
+// ---------------------------------------------------------------- credential stores
+export type { CredentialRecord, RecordVersion } from './store/credential-record.js';
+export type {
+  CredentialKey,
+  CredentialStore,
+  LockOptions,
+  PutExpectation,
+  PutResult,
+} from './store/credential-store.js';
+export { FileCredentialStore, type FileCredentialStoreOptions } from './store/file-credential-store.js';
+export { MemoryCredentialStore, type MemoryCredentialStoreOptions } from './store/memory-credential-store.js';

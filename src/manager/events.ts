@@ -20,3 +20,6 @@ export type CredentialsChangeReason =
   | 'external';
 
 export type ReconnectCause = 'refresh-after-401' | 'login' | 'credential-restored';
+
+/** How the manager's parts announce events (the front's `emit`, bound). */
+export type EmitEvent = <K extends keyof ManagerEvents>(event: K, ...args: ManagerEvents[K]) => void;

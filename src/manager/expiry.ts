@@ -1,7 +1,10 @@
-import type { CredentialRecord, StoredTokens } from '../store/credential-record.js';
+import type { StoredTokens } from '../store/credential-record.js';
 
 /** The states of a server's credential, in the API and in JSON. */
 export type CredentialState = 'valid' | 'expiring' | 'expired' | 'needs_reauth' | 'logged_out' | 'error';
+
+/** 'fresh': use it; 'expiring': use it and refresh in the background; 'expired': refresh first. */
+export type Freshness = 'fresh' | 'expiring' | 'expired';
 
 /**
  * The refresh skew: refresh this long before expiry. At most half the token's lifetime, so a
@@ -13,21 +16,10 @@ export function skewFor(tokens: StoredTokens, skewMs: number): number {
   return Math.max(0, Math.min(skewMs, Math.floor(lifetime / 2)));
 }
 
-/** 'fresh': use it; 'expiring': use it and refresh in the background; 'expired': refresh first. */
-export function freshness(
-  tokens: StoredTokens,
-  now: number,
-  skewMs: number,
-): 'fresh' | 'expiring' | 'expired' {
+/** Where `tokens` stand at `now`; a token without a known expiry is always fresh. */
+export function freshness(tokens: StoredTokens, now: number, skewMs: number): Freshness {
   if (tokens.expiresAt === null) return 'fresh';
   if (now >= tokens.expiresAt) return 'expired';
   if (now >= tokens.expiresAt - skewFor(tokens, skewMs)) return 'expiring';
   return 'fresh';
-}
-
-export function stateOf(record: CredentialRecord | undefined, now: number, skewMs: number): CredentialState {
-  if (!record?.tokens) return 'logged_out';
-  if (record.state === 'needs_reauth') return 'needs_reauth';
-  const f = freshness(record.tokens, now, skewMs);
-  return f === 'fresh' ? 'valid' : f;
 }

@@ -1,5 +1,5 @@
 import type { OpenBrowser } from '../oauth/browser.js';
-import type { ServerStatus } from './oauth-manager.js';
+import type { ServerStatus } from './server-status.js';
 
 /** What a login asks the person to do; a CLI renders these (the URL, the device code, a hint). */
 export type LoginPrompt =

@@ -12,7 +12,8 @@ import {
   versionOf,
 } from '../store/credential-record.js';
 import type { CredentialKey, CredentialStore } from '../store/credential-store.js';
-import { freshness } from './expiry.js';
+import { type LockSettings, underCredentialLock } from './credential-lock.js';
+import { checkCredential, REASONS } from './usability.js';
 
 /** Why a refresh was asked for; decides when a record another process wrote can be adopted instead. */
 export type RefreshReason =
@@ -37,7 +38,7 @@ export interface TransactionContext {
   logger: Logger;
   skewMs: number;
   requestTimeoutMs: number;
-  lock: { enabled: boolean; waitMs: number; staleMs: number };
+  lock: LockSettings;
   hooks: TransactionHooks | undefined;
 }
 
@@ -48,7 +49,7 @@ export interface TransactionHooks {
 }
 
 /**
- * The refresh transaction, the one path every refresh takes (DESIGN.md):
+ * The refresh transaction, the one path every refresh takes (docs/ARCHITECTURE.md):
  * cross-process lock → re-read → adopt what another process already did → refresh with its own
  * timeout → keep the old refresh token and scope when omitted → persist with compare-and-set
  * before anyone uses the new token. `invalid_grant` marks the record `needs_reauth` by
@@ -61,47 +62,32 @@ export async function runRefreshTransaction(
 ): Promise<TransactionOutcome> {
   const body = async (): Promise<TransactionOutcome> => {
     await ctx.hooks?.afterLock?.();
-    let current: CredentialRecord | undefined;
+    let stored: CredentialRecord | undefined;
     try {
-      current = await ctx.store.get(ctx.key);
+      stored = await ctx.store.get(ctx.key);
     } catch (error) {
       if (error instanceof CorruptCredentialError || error instanceof NewerSchemaError) {
         return { kind: 'needs_reauth', record: undefined, reason: error.message };
       }
       throw error;
     }
-    if (!current?.tokens) return { kind: 'needs_reauth', record: current, reason: 'not logged in' };
-    if (current.state === 'needs_reauth') {
-      return {
-        kind: 'needs_reauth',
-        record: current,
-        reason: current.reauthReason ?? 'the grant was rejected',
-      };
-    }
-    if (current.binding.serverUrl !== ctx.serverUrl) {
-      return {
-        kind: 'needs_reauth',
-        record: current,
-        reason: `the stored credential belongs to ${current.binding.serverUrl}`,
-      };
-    }
-    const now = ctx.clock.now();
+    const check = checkCredential(stored, {
+      serverUrl: ctx.serverUrl,
+      now: ctx.clock.now(),
+      skewMs: ctx.skewMs,
+    });
+    if (!check.ok) return { kind: 'needs_reauth', record: stored, reason: check.reason };
+    const current = check.record;
     // Adopt: another process (or an earlier flight) already did what we came to do.
-    if (reason.kind === 'expiry' && freshness(current.tokens, now, ctx.skewMs) === 'fresh') {
-      return { kind: 'adopted', record: current };
-    }
-    if (reason.kind === 'rejected' && current.tokens.accessToken !== reason.token)
+    if (reason.kind === 'expiry' && check.freshness === 'fresh') return { kind: 'adopted', record: current };
+    if (reason.kind === 'rejected' && check.tokens.accessToken !== reason.token)
       return { kind: 'adopted', record: current };
     if (reason.kind === 'forced' && reason.basedOn && !sameVersion(versionOf(current), reason.basedOn)) {
       return { kind: 'adopted', record: current };
     }
-    const refreshToken = current.tokens.refreshToken;
-    if (!refreshToken || !current.client) {
-      return markNeedsReauth(
-        ctx,
-        current,
-        refreshToken ? 'no client registration is stored' : 'no refresh token was issued',
-      );
+    const refreshToken = check.tokens.refreshToken;
+    if (check.refreshBlocker || !refreshToken || !current.client) {
+      return markNeedsReauth(ctx, current, check.refreshBlocker ?? REASONS.noRefreshToken);
     }
 
     let discovery = current.discovery;
@@ -118,11 +104,7 @@ export async function runRefreshTransaction(
       const mismatch = resourceMismatch(ctx.serverUrl, discovery);
       if (mismatch) return markNeedsReauth(ctx, current, mismatch);
       if (current.binding.issuer && issuerOf(discovery) !== current.binding.issuer) {
-        return markNeedsReauth(
-          ctx,
-          current,
-          `the server now names another authorization server (${issuerOf(discovery)})`,
-        );
+        return markNeedsReauth(ctx, current, REASONS.otherIssuer(issuerOf(discovery)));
       }
     }
     const resource = current.binding.resource ?? resourceOf(ctx.serverUrl, discovery);
@@ -132,7 +114,7 @@ export async function runRefreshTransaction(
       tokens = await refreshTokens({
         discovery,
         client: current.client,
-        previous: { ...current.tokens, refreshToken },
+        previous: { ...check.tokens, refreshToken },
         resource,
         fetchFn: ctx.fetchFn,
         timeoutMs: ctx.requestTimeoutMs,
@@ -149,12 +131,7 @@ export async function runRefreshTransaction(
         const failed = clientRejected
           ? { ...current, client: { ...current.client, rejectedAt: ctx.clock.now() } }
           : current;
-        return markNeedsReauth(
-          ctx,
-          failed,
-          `the authorization server answered ${error.oauthCode}`,
-          versionOf(current),
-        );
+        return markNeedsReauth(ctx, failed, REASONS.rejectedBy(error.oauthCode), versionOf(current));
       }
       throw error;
     }
@@ -175,13 +152,12 @@ export async function runRefreshTransaction(
       return {
         kind: 'needs_reauth',
         record: result.current,
-        reason: 'the credential was replaced during the refresh',
+        reason: REASONS.replacedDuringRefresh,
       };
     }
     return { kind: 'refreshed', record: next };
   };
-  if (!ctx.lock.enabled) return body();
-  return ctx.store.withLock(ctx.key, body, { waitMs: ctx.lock.waitMs, staleMs: ctx.lock.staleMs });
+  return underCredentialLock(ctx.store, ctx.key, ctx.lock, body);
 }
 
 /** Marks the version that failed as `needs_reauth`; a newer record (a new login) is left alone. */

@@ -1,11 +1,12 @@
 import type { OAuthConfig } from '../config/oauth-config.js';
 import type { CredentialRecord } from '../store/credential-record.js';
 import type { CredentialKey } from '../store/credential-store.js';
-import type { LoginResult } from './oauth-manager.js';
+import type { LoginResult } from './login-types.js';
 
 /**
- * What the manager keeps per server: the last record it read (the hot path reads only this),
- * change tracking, and the in-flight work that must not run twice (refresh, 401 recovery, login).
+ * What the manager keeps per (account, server): the last record it read (the hot path reads only
+ * this), change tracking, and the in-flight work that must not run twice (refresh, 401 recovery,
+ * login). Every part of the manager receives the entry, never a name to look up again.
  */
 export class ServerEntry {
   /** The last record read or written by this process; undefined when there is none. */
@@ -35,6 +36,7 @@ export class ServerEntry {
     public config: OAuthConfig,
   ) {}
 
+  /** A change was signalled since the last read: the cached record may be stale. */
   get dirty(): boolean {
     return this.loadedSeq !== this.changeSeq;
   }

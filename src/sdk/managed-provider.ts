@@ -4,7 +4,8 @@ import {
   type FetchLike,
 } from '@modelcontextprotocol/client';
 import { NeedsReauthError } from '../errors.js';
-import type { OAuthManager } from '../manager/oauth-manager.js';
+import type { Challenge, ProviderPort } from '../manager/provider-port.js';
+import { REASONS } from '../manager/usability.js';
 
 /**
  * The object a host hands to its MCP transports. Three faces:
@@ -22,7 +23,7 @@ export class ManagedProvider implements AuthProvider {
   private readonly carried = new WeakMap<Response, string>();
 
   constructor(
-    private readonly manager: OAuthManager,
+    private readonly manager: ProviderPort,
     readonly name: string,
     private readonly baseFetch: FetchLike,
   ) {}
@@ -46,7 +47,7 @@ export class ManagedProvider implements AuthProvider {
       throw new NeedsReauthError(
         this.name,
         this.manager.reloginCommandFor(this.name),
-        'the server rejected the credential',
+        REASONS.serverRejected,
       );
     }
   };
@@ -82,7 +83,7 @@ export class ManagedProvider implements AuthProvider {
 type UnauthorizedContext = Parameters<NonNullable<AuthProvider['onUnauthorized']>>[0];
 
 /** The parts of a 401's `WWW-Authenticate` challenge that shape a login (RFC 6750 §3, RFC 9728 §5.1). */
-function challengeOf(response: Response): { scope?: string; resourceMetadataUrl?: URL } {
+function challengeOf(response: Response): Challenge {
   const { scope, resourceMetadataUrl } = extractWWWAuthenticateParams(response);
   return { ...(scope ? { scope } : {}), ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}) };
 }

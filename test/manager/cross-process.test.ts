@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OAuthManager } from '../../src/index.js';
+import { withInternalSeams } from '../../src/internal.js';
 import { fileNameFor } from '../../src/store/file-names.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../kit/authorization-server.js';
 import { startMcpServer, type TestMcpServer } from '../kit/mcp-server.js';
@@ -150,17 +151,19 @@ describe('processes sharing one home folder', () => {
     const { FakeClock } = await import('../support/fake-clock.js');
     const clock = new FakeClock();
     clock.set(tokens.expiresAt + 1);
-    const refresher = new OAuthManager({
-      home,
-      clock,
-      interactive: 'never',
-      testHooks: {
-        afterRefreshResponse: async () => {
-          reachedServer();
-          await gate;
+    const refresher = new OAuthManager(
+      withInternalSeams(
+        { home, clock, interactive: 'never' },
+        {
+          testHooks: {
+            afterRefreshResponse: async () => {
+              reachedServer();
+              await gate;
+            },
+          },
         },
-      },
-    });
+      ),
+    );
     cleanups.push(() => refresher.close());
     const provider = refresher.getOrBuildProvider('demo', mcp.url);
     const inFlight = provider.token();

@@ -9,6 +9,7 @@
  */
 import type { Client } from '@modelcontextprotocol/client';
 import { NeedsReauthError, OAuthManager } from '../../src/index.js';
+import { withInternalSeams } from '../../src/internal.js';
 import { scriptedBrowserHook } from './browser-hook.js';
 import { FakeClock } from './fake-clock.js';
 import { connectV2 } from './mcp-client.js';
@@ -29,18 +30,26 @@ const kill = () => {
   process.kill(process.pid, 'SIGKILL');
   return new Promise<void>(() => {});
 };
-const manager = new OAuthManager({
-  home: process.env.CHILD_HOME!,
-  ...(process.env.CHILD_REAL_CLOCK === '1' ? {} : { clock: fakeClock }),
-  interactive: 'never',
-  openBrowser: scriptedBrowserHook(undefined, { delayMs: Number(process.env.CHILD_BROWSER_DELAY_MS ?? 0) }),
-  crossProcessLock: process.env.CHILD_LOCK !== '0',
-  ...(process.env.CHILD_SKEW_MS ? { refreshSkewMs: Number(process.env.CHILD_SKEW_MS) } : {}),
-  testHooks: {
-    afterLock: hook === 'kill-after-lock' ? kill : undefined,
-    afterRefreshResponse: hook === 'kill-after-refresh-response' ? kill : undefined,
-  },
-});
+const manager = new OAuthManager(
+  withInternalSeams(
+    {
+      home: process.env.CHILD_HOME!,
+      ...(process.env.CHILD_REAL_CLOCK === '1' ? {} : { clock: fakeClock }),
+      interactive: 'never',
+      openBrowser: scriptedBrowserHook(undefined, {
+        delayMs: Number(process.env.CHILD_BROWSER_DELAY_MS ?? 0),
+      }),
+      ...(process.env.CHILD_SKEW_MS ? { refreshSkewMs: Number(process.env.CHILD_SKEW_MS) } : {}),
+    },
+    {
+      crossProcessLock: process.env.CHILD_LOCK !== '0',
+      testHooks: {
+        afterLock: hook === 'kill-after-lock' ? kill : undefined,
+        afterRefreshResponse: hook === 'kill-after-refresh-response' ? kill : undefined,
+      },
+    },
+  ),
+);
 const provider = manager.getOrBuildProvider('demo', process.env.CHILD_MCP_URL!);
 let client: Client | undefined;
 const tokensSent: string[] = [];

@@ -2,8 +2,9 @@ import { OAuthError } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 import { redact, redactText } from '../../src/logger.js';
 import { isLoopbackHost, isSecureOrLoopback } from '../../src/loopback.js';
-import { freshness, skewFor, stateOf } from '../../src/manager/expiry.js';
+import { freshness, skewFor } from '../../src/manager/expiry.js';
 import { mayPromptImplicitly } from '../../src/manager/interactivity.js';
+import { stateOf } from '../../src/manager/server-status.js';
 import { selectScope } from '../../src/oauth/scope-selection.js';
 import { classifyRefreshError, tokensFromResponse } from '../../src/oauth/token-refresh.js';
 

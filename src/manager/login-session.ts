@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { LockTimeoutError, LoginError } from '../errors.js';
+import { openInBrowser } from '../oauth/browser.js';
+import { runLoginFlow } from '../oauth/login-flow.js';
+import { CREDENTIAL_SCHEMA_VERSION, type CredentialRecord, versionOf } from '../store/credential-record.js';
+import type { CredentialStore } from '../store/credential-store.js';
+import type { CredentialCache } from './credential-cache.js';
+import { underCredentialLock } from './credential-lock.js';
+import type { EmitEvent } from './events.js';
+import type { LoginOptions, LoginResult } from './login-types.js';
+import type { ServerEntry } from './server-entry.js';
+import type { ServerStatus } from './server-status.js';
+import { LOGIN_JOIN_GRACE_MS, loginTimeoutMsFor, type ManagerSettings } from './settings.js';
+
+/**
+ * Interactive logins, explicit (`mcp-oauth login`) or implicit (a request that found no usable
+ * credential): one per server in this process (callers join the login in flight) and across
+ * processes (the store's login lock; a second process waits for the first one's result instead
+ * of opening a second browser tab). The new credential is committed only when the whole flow
+ * succeeded: a failed, cancelled or timed-out login leaves the previous one exactly as it was.
+ */
+export class LoginSession {
+  constructor(
+    private readonly settings: ManagerSettings,
+    private readonly store: CredentialStore,
+    private readonly cache: CredentialCache,
+    private readonly emit: EmitEvent,
+    /** The status row after a login, from the record this process now holds (no re-read). */
+    private readonly statusOf: (entry: ServerEntry) => ServerStatus,
+  ) {}
+
+  /** Logs in to `entry`'s server, or joins the login already running for it. */
+  login(entry: ServerEntry, options: LoginOptions = {}): Promise<LoginResult> {
+    if (entry.loginFlight) return entry.loginFlight;
+    const flight = this.loginOnce(entry, options).finally(() => {
+      entry.loginFlight = undefined;
+    });
+    entry.loginFlight = flight;
+    return flight;
+  }
+
+  private async loginOnce(entry: ServerEntry, options: LoginOptions): Promise<LoginResult> {
+    let entered = false;
+    try {
+      await this.store.withLock(
+        entry.key,
+        async () => {
+          entered = true;
+          await this.runAndCommit(entry, options);
+        },
+        { purpose: 'login', waitMs: 0 },
+      );
+      return { server: entry.name, joined: false, status: this.statusOf(entry) };
+    } catch (error) {
+      if (entered || !(error instanceof LockTimeoutError)) throw error;
+      return this.joinOtherProcess(entry, options);
+    }
+  }
+
+  /**
+   * Another process holds the login lock, so it has not committed yet (it commits before it
+   * releases): what is stored now is the "before" its login is judged against.
+   */
+  private async joinOtherProcess(entry: ServerEntry, options: LoginOptions): Promise<LoginResult> {
+    options.prompt?.({ kind: 'waiting-for-other-login', server: entry.name });
+    const before = await this.store.get(entry.key).catch(() => undefined);
+    const waitMs = loginTimeoutMsFor(entry.config) + LOGIN_JOIN_GRACE_MS;
+    await this.store.withLock(entry.key, async () => {}, { purpose: 'login', waitMs });
+    this.cache.invalidate(entry);
+    await this.cache.reload(entry);
+    const after = entry.record;
+    if (!after?.tokens || after.state !== 'valid' || after.recordId === before?.recordId) {
+      throw new LoginError(
+        entry.name,
+        'the login running in another process did not complete; run the login again',
+      );
+    }
+    return { server: entry.name, joined: true, status: this.statusOf(entry) };
+  }
+
+  /** Runs the flow (holding the login lock) and commits its credential. One read of the record. */
+  private async runAndCommit(entry: ServerEntry, options: LoginOptions): Promise<void> {
+    const { settings } = this;
+    const name = entry.name;
+    // The stored record: its client registration is reused, and it is what the commit replaces.
+    const existing = await this.store.get(entry.key).catch(() => undefined);
+    const result = await runLoginFlow({
+      server: name,
+      serverUrl: entry.serverUrl,
+      config: entry.config,
+      existing,
+      flow: options.flow ?? 'browser',
+      fetchFn: settings.fetchFn,
+      openBrowser: options.openBrowser ?? settings.openBrowser ?? openInBrowser,
+      input: options.input,
+      prompt: (p) => options.prompt?.({ ...p, server: name }),
+      now: () => settings.clock.now(),
+      ...(options.challengeScope ? { challengeScope: options.challengeScope } : {}),
+      ...(options.scope ? { scope: options.scope } : {}),
+      ...(options.resourceMetadataUrl ? { resourceMetadataUrl: options.resourceMetadataUrl } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    const record: CredentialRecord = {
+      schemaVersion: CREDENTIAL_SCHEMA_VERSION,
+      recordId: randomUUID(),
+      generation: 1,
+      server: name,
+      ...(settings.account !== undefined ? { account: settings.account } : {}),
+      binding: {
+        serverUrl: entry.serverUrl,
+        resource: result.resource,
+        issuer: result.issuer,
+        clientId: String(result.client.information.client_id),
+      },
+      client: result.client,
+      tokens: result.tokens,
+      discovery: result.discovery,
+      state: 'valid',
+      updatedAt: settings.clock.now(),
+    };
+    await this.commit(entry, record, existing);
+    settings.logger.info(`Logged in to '${name}'`, { issuer: result.issuer, clientKind: result.client.kind });
+    entry.backoff = { until: 0, attempts: 0 };
+    await this.cache.adopt(entry, record, 'login');
+    this.emit('reconnect-required', { server: name, reason: 'new login', cause: 'login' });
+  }
+
+  /**
+   * Replaces whatever is stored, under the refresh lock so it never interleaves with a refresh
+   * elsewhere. A refresh that rotated the old grant during the login is replaced too (the new
+   * login supersedes it): the compare-and-set expects the record read at the start, and on a
+   * mismatch the version found under the lock.
+   */
+  private async commit(
+    entry: ServerEntry,
+    record: CredentialRecord,
+    existing: CredentialRecord | undefined,
+  ): Promise<void> {
+    const write = async () => {
+      const first = await this.store.put(entry.key, record, existing ? versionOf(existing) : null);
+      if (first.ok) return;
+      const current = first.current;
+      const second = await this.store.put(entry.key, record, current ? versionOf(current) : null);
+      if (!second.ok)
+        throw new LoginError(
+          entry.name,
+          'the stored credential changed during the login; run the login again',
+        );
+    };
+    await underCredentialLock(this.store, entry.key, this.settings.lock, write);
+  }
+}

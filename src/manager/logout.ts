@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { revokeToken } from '../oauth/revocation.js';
+import { type CredentialRecord, versionOf } from '../store/credential-record.js';
+import type { CredentialStore } from '../store/credential-store.js';
+import { underCredentialLock } from './credential-lock.js';
+import type { ServerEntry } from './server-entry.js';
+import type { ManagerSettings } from './settings.js';
+
+/** What a logout did: whether a credential was there, and whether the server revoked it. */
+export interface LogoutOutcome {
+  revoked: boolean;
+  existed: boolean;
+}
+
+/**
+ * Logs out of `entry`'s server under the refresh lock: revokes the refresh token (or the access
+ * token when there is none) where the authorization server offers revocation, best effort, then
+ * deletes the tokens. `reset` deletes the whole record, client registration and discovery
+ * included, so the next login registers again. The caller re-reads the entry afterwards.
+ *
+ * @see [RFC 7009 §2. Token Revocation](https://www.rfc-editor.org/rfc/rfc7009.html#section-2)
+ */
+export async function logOut(
+  settings: ManagerSettings,
+  store: CredentialStore,
+  entry: ServerEntry,
+  options: { reset?: boolean } = {},
+): Promise<LogoutOutcome> {
+  const body = async (): Promise<LogoutOutcome> => {
+    const current = await store.get(entry.key).catch(() => undefined);
+    if (!current) return { revoked: false, existed: false };
+    const revoked = await revoke(settings, current);
+    if (options.reset) {
+      await store.delete(entry.key, versionOf(current));
+    } else {
+      const { tokens: _dropped, reauthReason: _reason, ...rest } = current;
+      const next: CredentialRecord = {
+        ...rest,
+        recordId: randomUUID(),
+        generation: current.generation + 1,
+        state: 'valid',
+        updatedAt: settings.clock.now(),
+      };
+      await store.put(entry.key, next, versionOf(current));
+    }
+    return { revoked, existed: true };
+  };
+  return underCredentialLock(store, entry.key, settings.lock, body);
+}
+
+function revoke(settings: ManagerSettings, record: CredentialRecord): Promise<boolean> {
+  if (!record.tokens || !record.client || !record.discovery) return Promise.resolve(false);
+  return revokeToken({
+    discovery: record.discovery,
+    client: record.client,
+    token: record.tokens.refreshToken ?? record.tokens.accessToken,
+    tokenTypeHint: record.tokens.refreshToken ? 'refresh_token' : 'access_token',
+    fetchFn: settings.fetchFn as typeof fetch,
+    timeoutMs: settings.requestTimeoutMs,
+  });
+}

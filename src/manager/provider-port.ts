@@ -1,0 +1,24 @@
+/** The parts of a 401/403 challenge that shape a login (RFC 6750 §3, RFC 9728 §5.1). */
+export interface Challenge {
+  scope?: string;
+  resourceMetadataUrl?: URL;
+}
+
+/**
+ * What the SDK seam (`ManagedProvider`) needs from the manager, and nothing more: the token for
+ * the next request, the 401 recovery, and the command a person runs to log in again. The
+ * provider depends on this interface, not on the manager class, so the layers do not form a
+ * circle.
+ */
+export interface ProviderPort {
+  /** The token for the next request of `server`, or undefined to send it bare (see OAuthManager). */
+  tokenForRequest(server: string): Promise<string | undefined>;
+  /** Recovery after a 401 that answered `failedAccessToken` (null: none was sent; undefined: unknown). */
+  handle401(
+    server: string,
+    failedAccessToken: string | null | undefined,
+    challenge?: Challenge,
+  ): Promise<boolean>;
+  /** The exact command that logs in to `server` again. */
+  reloginCommandFor(server: string): string;
+}

@@ -1,0 +1,138 @@
+import type { FetchLike } from '@modelcontextprotocol/client';
+import { type Clock, systemClock } from '../clock.js';
+import type { OAuthConfig } from '../config/oauth-config.js';
+import { type Logger, redactingLogger, silentLogger } from '../logger.js';
+import type { OpenBrowser } from '../oauth/browser.js';
+import { shellQuote } from '../shell-quote.js';
+import type { CredentialStore } from '../store/credential-store.js';
+import type { LockSettings } from './credential-lock.js';
+import type { Interactive } from './interactivity.js';
+import type { TransactionHooks } from './refresh-transaction.js';
+
+/** Refresh this long before expiry unless configured (capped at half a token's lifetime). */
+export const DEFAULT_REFRESH_SKEW_MS = 60_000;
+/** Timeout of one request to an authorization server (refresh, revocation). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Bounded wait for the cross-process refresh lock. */
+export const DEFAULT_LOCK_WAIT_MS = 30_000;
+/** For stores whose locks expire (a Redis lease): a holder silent this long is presumed dead. */
+export const DEFAULT_LOCK_STALE_MS = 10_000;
+/** Transient-failure back-off: the first wait, doubled per failure up to the cap. */
+export const DEFAULT_BACKOFF_INITIAL_MS = 1_000;
+export const DEFAULT_BACKOFF_MAX_MS = 60_000;
+/** Seconds allowed for a whole interactive login when the server's config sets no `timeout`. */
+export const DEFAULT_LOGIN_TIMEOUT_S = 300;
+/** How much longer than a login's own deadline a process waits for another process's login. */
+export const LOGIN_JOIN_GRACE_MS = 30_000;
+/** How much longer than a refresh request close() waits for refreshes in flight. */
+export const CLOSE_GRACE_MS = 5_000;
+
+/** What a host may set when it builds an `OAuthManager`. Every field is optional. */
+export interface OAuthManagerOptions {
+  /** Home folder (config, credentials, locks): `home` > MCP_OAUTH_HOME > ~/.mcp-oauth. Ignored when `store` is given. */
+  home?: string;
+  /** Credential storage; default a FileCredentialStore in the home folder. */
+  store?: CredentialStore;
+  /** Time source (tests inject one). */
+  clock?: Clock;
+  /** fetch for every OAuth request and the base of each provider's `fetch`. */
+  fetch?: FetchLike;
+  /** Receives redacted log events; default silent. */
+  logger?: Logger;
+  /** May a request that finds no usable credential open a browser? Default 'auto'. */
+  interactive?: Interactive;
+  /** The command shown in NeedsReauthError; a string with `{server}`, or a function. */
+  reloginCommand?: string | ((server: string) => string);
+  /** The account dimension of every key (multi-user hosts run one manager per account). */
+  account?: string;
+  /** Refresh this long before expiry (default 60 s; at most half a token's lifetime). */
+  refreshSkewMs?: number;
+  /** Timeout of each refresh request (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Bounded wait for the cross-process refresh lock (default 30 s). */
+  lockWaitMs?: number;
+  /** For stores whose locks expire (a Redis lease): a holder silent this long is presumed dead (default 10 s). The file store needs none: the kernel frees a dead holder's lock. */
+  lockStaleMs?: number;
+  /** Transient failure back-off: first wait and cap (default 1 s, 60 s). */
+  backoff?: { initialMs?: number; maxMs?: number };
+  /** Opens the authorization URL; default: `BROWSER`, else the platform opener. */
+  openBrowser?: OpenBrowser;
+}
+
+/**
+ * Seams for the benchmark and the crash-injection tests, never part of the public options: they
+ * reach a manager only through `withInternalSeams()` of the unpublished `src/internal.ts`.
+ */
+export interface InternalSeams {
+  /** The benchmark's baseline: the seed's design without the cross-process lock. */
+  crossProcessLock?: boolean;
+  /** Crash injection inside the refresh transaction. */
+  testHooks?: TransactionHooks;
+}
+
+const SEAMS = Symbol('mcp-oauth-manager.internal-seams');
+
+/** `options` with internal seams attached (see InternalSeams). */
+export function withInternalSeams(options: OAuthManagerOptions, seams: InternalSeams): OAuthManagerOptions {
+  return Object.assign({ ...options }, { [SEAMS]: seams });
+}
+
+/** The options resolved once: every default applied, so no part repeats a `??`. */
+export interface ManagerSettings {
+  clock: Clock;
+  fetchFn: FetchLike;
+  logger: Logger;
+  interactive: Interactive;
+  account: string | undefined;
+  reloginCommand: (server: string) => string;
+  refreshSkewMs: number;
+  requestTimeoutMs: number;
+  lock: LockSettings;
+  backoff: { initialMs: number; maxMs: number };
+  openBrowser: OpenBrowser | undefined;
+  hooks: TransactionHooks | undefined;
+}
+
+export function resolveSettings(options: OAuthManagerOptions): ManagerSettings {
+  const seams = (options as { [SEAMS]?: InternalSeams })[SEAMS] ?? {};
+  return {
+    clock: options.clock ?? systemClock,
+    fetchFn: options.fetch ?? ((input, init) => fetch(input, init)),
+    logger: options.logger ? redactingLogger(options.logger) : silentLogger,
+    interactive: options.interactive ?? 'auto',
+    account: options.account,
+    reloginCommand: reloginCommandOf(options),
+    refreshSkewMs: options.refreshSkewMs ?? DEFAULT_REFRESH_SKEW_MS,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    lock: {
+      enabled: seams.crossProcessLock !== false,
+      waitMs: options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS,
+      staleMs: options.lockStaleMs ?? DEFAULT_LOCK_STALE_MS,
+    },
+    backoff: {
+      initialMs: options.backoff?.initialMs ?? DEFAULT_BACKOFF_INITIAL_MS,
+      maxMs: options.backoff?.maxMs ?? DEFAULT_BACKOFF_MAX_MS,
+    },
+    openBrowser: options.openBrowser,
+    hooks: seams.testHooks,
+  };
+}
+
+/** The refresh skew of one server: its configured `refresh_skew`, else the manager's. */
+export function skewMsFor(settings: ManagerSettings, config: OAuthConfig): number {
+  const configured = config.refreshSkewSeconds;
+  return configured !== undefined ? configured * 1000 : settings.refreshSkewMs;
+}
+
+/** The whole-login deadline of one server, in milliseconds. */
+export function loginTimeoutMsFor(config: OAuthConfig): number {
+  return (config.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_S) * 1000;
+}
+
+function reloginCommandOf(options: OAuthManagerOptions): (server: string) => string {
+  const command = options.reloginCommand;
+  if (typeof command === 'function') return command;
+  if (typeof command === 'string') return (server) => command.replaceAll('{server}', server);
+  const home = options.home ? ` --home ${shellQuote(options.home)}` : '';
+  return (server) => `mcp-oauth${home} login ${shellQuote(server)}`;
+}

@@ -1,0 +1,144 @@
+import { NeedsReauthError } from '../errors.js';
+import type { CredentialCache } from './credential-cache.js';
+import type { EmitEvent } from './events.js';
+import { mayPromptImplicitly } from './interactivity.js';
+import type { LoginOptions } from './login-types.js';
+import type { Challenge } from './provider-port.js';
+import type { RefreshFlight } from './refresh-flight.js';
+import type { ServerEntry } from './server-entry.js';
+import { type ManagerSettings, skewMsFor } from './settings.js';
+import { type CredentialCheck, checkCredential, REASONS } from './usability.js';
+
+/**
+ * Where every access token comes from: the cached one while it is fresh (no I/O, no lock, no
+ * await), a background refresh inside the skew window, the refresh flight when expired, and the
+ * recovery after a 401, keyed by the exact token the server rejected.
+ */
+export class TokenSource {
+  constructor(
+    private readonly settings: ManagerSettings,
+    private readonly cache: CredentialCache,
+    private readonly refresh: RefreshFlight,
+    private readonly login: (entry: ServerEntry, options?: LoginOptions) => Promise<unknown>,
+    private readonly emit: EmitEvent,
+  ) {}
+
+  /** A usable access token; NeedsReauthError (or an implicit login, where allowed) without one. */
+  accessToken(entry: ServerEntry): Promise<string> {
+    const fresh = this.freshToken(entry);
+    if (fresh !== undefined) return Promise.resolve(fresh);
+    return this.usableToken(entry).then((token) => token ?? this.withoutUsableCredential(entry));
+  }
+
+  /**
+   * The token for the next request. Without a usable credential: undefined when a login may start
+   * (the request goes out bare and the server's 401 challenge drives the login), else
+   * NeedsReauthError at once, with no request sent.
+   */
+  tokenForRequest(entry: ServerEntry): Promise<string | undefined> {
+    // The hot path: a fresh cached token is returned without entering any async function.
+    const fresh = this.freshToken(entry);
+    if (fresh !== undefined) return Promise.resolve(fresh);
+    return this.usableToken(entry).then((token) => {
+      if (token !== undefined || mayPromptImplicitly(this.settings.interactive)) return token;
+      return this.withoutUsableCredential(entry);
+    });
+  }
+
+  /**
+   * Recovery after a 401, deduplicated per rejected token: N callers rejected with the same token
+   * share one recovery. A token already replaced (here or by another process) is adopted with no
+   * network call. True when a new token is available, false when a new login is needed.
+   * `failedAccessToken`: the token the request carried; null for none; undefined when unknown
+   * (the current token is then presumed rejected).
+   */
+  handle401(
+    entry: ServerEntry,
+    failedAccessToken: string | null | undefined,
+    challenge: Challenge,
+  ): Promise<boolean> {
+    const key = failedAccessToken === null ? '\u0000none' : (failedAccessToken ?? '\u0000current');
+    const pending = entry.pending401.get(key);
+    if (pending) return pending;
+    const recovery = this.recover(entry, failedAccessToken, challenge).finally(() =>
+      entry.pending401.delete(key),
+    );
+    entry.pending401.set(key, recovery);
+    return recovery;
+  }
+
+  private async recover(
+    entry: ServerEntry,
+    failedAccessToken: string | null | undefined,
+    challenge: Challenge,
+  ): Promise<boolean> {
+    await this.cache.ensureCurrent(entry);
+    const current = entry.record?.state === 'valid' ? entry.record.tokens?.accessToken : undefined;
+    if (failedAccessToken === null || !current) {
+      // The request carried no token (there was no usable credential): a login is the recovery.
+      if (current) return true; // one appeared meanwhile (another call's login, another process)
+      if (!mayPromptImplicitly(this.settings.interactive)) return false;
+      await this.login(entry, {
+        ...(challenge.scope ? { challengeScope: challenge.scope } : {}),
+        ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}),
+      });
+      return true;
+    }
+    const rejected = failedAccessToken ?? current;
+    if (current !== rejected) return true;
+    try {
+      await this.refresh.run(entry, { kind: 'rejected', token: rejected });
+    } catch (error) {
+      if (error instanceof NeedsReauthError) return false;
+      throw error;
+    }
+    this.emit('reconnect-required', {
+      server: entry.name,
+      reason: 'the access token was replaced after a 401',
+      cause: 'refresh-after-401',
+    });
+    return true;
+  }
+
+  private check(entry: ServerEntry): CredentialCheck {
+    return checkCredential(entry.record, {
+      serverUrl: entry.serverUrl,
+      now: this.settings.clock.now(),
+      skewMs: skewMsFor(this.settings, entry.config),
+      loadError: entry.loadError,
+    });
+  }
+
+  /** The cached token while it is fresh and no change is pending; else undefined. No I/O. */
+  private freshToken(entry: ServerEntry): string | undefined {
+    if (entry.dirty) return undefined;
+    const check = this.check(entry);
+    return check.ok && check.freshness === 'fresh' ? check.tokens.accessToken : undefined;
+  }
+
+  /** Undefined when there is no usable credential. */
+  private async usableToken(entry: ServerEntry): Promise<string | undefined> {
+    await this.cache.ensureCurrent(entry);
+    const check = this.check(entry);
+    if (!check.ok) return undefined;
+    if (check.freshness === 'fresh') return check.tokens.accessToken;
+    if (check.freshness === 'expiring') {
+      // Still valid: refresh in the background, never making this caller wait.
+      this.refresh.run(entry, { kind: 'expiry' }).catch(() => {});
+      return check.tokens.accessToken;
+    }
+    return this.refresh.run(entry, { kind: 'expiry' });
+  }
+
+  /** No usable credential: log in implicitly where allowed, else fail fast with the command to run. */
+  private async withoutUsableCredential(entry: ServerEntry): Promise<string> {
+    const check = this.check(entry);
+    const reason = check.ok ? REASONS.notLoggedIn : check.reason;
+    if (mayPromptImplicitly(this.settings.interactive)) {
+      await this.login(entry);
+      const token = entry.record?.tokens?.accessToken;
+      if (token) return token;
+    }
+    throw new NeedsReauthError(entry.name, this.settings.reloginCommand(entry.name), reason);
+  }
+}
