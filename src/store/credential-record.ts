@@ -6,7 +6,7 @@ export const CREDENTIAL_SCHEMA_VERSION = 1;
 /** How the OAuth client identity was obtained. */
 export type ClientKind = 'preregistered' | 'cimd' | 'dcr';
 
-const tokensSchema = z.object({
+const tokensSchema = z.looseObject({
   accessToken: z.string().min(1),
   tokenType: z.string().default('Bearer'),
   refreshToken: z.string().min(1).optional(),
@@ -18,7 +18,7 @@ const tokensSchema = z.object({
   obtainedAt: z.number().int(),
 });
 
-const clientSchema = z.object({
+const clientSchema = z.looseObject({
   kind: z.enum(['preregistered', 'cimd', 'dcr']),
   /** The client information as the SDK uses it (RFC 7591 response or configured values). */
   information: z.looseObject({ client_id: z.string().min(1) }),
@@ -28,7 +28,7 @@ const clientSchema = z.object({
   rejectedAt: z.number().int().optional(),
 });
 
-const discoverySchema = z.object({
+const discoverySchema = z.looseObject({
   authorizationServerUrl: z.string(),
   resourceMetadataUrl: z.string().optional(),
   resourceMetadata: z.looseObject({}).optional(),
@@ -36,7 +36,7 @@ const discoverySchema = z.object({
 });
 
 /** The schema of a stored credential record (what a record file holds, and what `put` accepts). */
-export const credentialRecordSchema = z.object({
+export const credentialRecordSchema = z.looseObject({
   schemaVersion: z.literal(CREDENTIAL_SCHEMA_VERSION),
   /** Never repeats: a new id at every login. Compare-and-set keys on (recordId, generation). */
   recordId: z.string().min(1),
@@ -45,7 +45,7 @@ export const credentialRecordSchema = z.object({
   server: z.string(),
   account: z.string().optional(),
   /** A token is never sent to a server whose URL, resource or issuer differs from this. */
-  binding: z.object({
+  binding: z.looseObject({
     serverUrl: z.string(),
     resource: z.string().optional(),
     issuer: z.string().optional(),

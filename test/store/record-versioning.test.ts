@@ -215,10 +215,27 @@ describe('record versioning: an optional field this build does not know, same sc
     await expectOnlyTheRecordFile(store);
   });
 
-  // Not asserted either way: the codec validates with zod's default (strip) objects, so today a
-  // rewrite by this build drops an unknown key at the top level or inside tokens/binding/client/
-  // discovery. docs/DECISIONS.md says what that means for additive fields.
-  it.todo('a rewrite by this build keeps an unknown top-level or tokens field (needs pass-through objects)');
+  it('a rewrite by this build keeps the fields a later build added (top level, tokens, binding), so additive fields need no new schemaVersion', async () => {
+    const store = fileStore();
+    await writeRecordFile(store, {
+      ...withAdditions,
+      binding: { ...base.binding, futureBindingField: 'b' },
+    });
+    const read = (await store.get(KEY))!;
+    // A refresh as the manager writes it: spread the record it read, replace the tokens.
+    const refreshed: CredentialRecord = {
+      ...read,
+      generation: read.generation + 1,
+      tokens: { ...read.tokens!, accessToken: 'at-refreshed' },
+      updatedAt: read.updatedAt + 1,
+    };
+    expect(await store.put(KEY, refreshed, versionOf(read))).toEqual({ ok: true });
+    const onDisk = JSON.parse(await readFile(store.recordPath(KEY), 'utf8'));
+    expect(onDisk.futureOptional).toEqual({ note: 'added by a later build' });
+    expect(onDisk.tokens.futureTokenField).toBe('x');
+    expect(onDisk.binding.futureBindingField).toBe('b');
+    expect(onDisk.tokens.accessToken).toBe('at-refreshed');
+  });
 
   it('MemoryCredentialStore: a record carrying an unknown optional field is accepted, not refused as invalid', async () => {
     const store = new MemoryCredentialStore();
