@@ -26,3 +26,8 @@ export interface OAuthConfig {
   /** Refresh this many seconds before expiry (default {@link DEFAULT_REFRESH_SKEW_SECONDS}, at most half the token's lifetime). */
   refreshSkewSeconds?: number;
 }
+
+/** The deadline of a whole interactive login for a server configured with `config`, in ms. */
+export function loginTimeoutMs(config: OAuthConfig): number {
+  return (config.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;
+}

@@ -4,6 +4,7 @@ import { type CredentialRecord, sameVersion, versionOf } from '../store/credenti
 import { type CredentialStore, keyId } from '../store/credential-store.js';
 import type { CredentialsChangeReason, EmitEvent } from './events.js';
 import type { ServerEntry } from './server-entry.js';
+import { holdsGrant } from './usability.js';
 
 /**
  * The in-memory copy of each entry's record and its freshness against the store: reads (one at
@@ -63,7 +64,7 @@ export class CredentialCache {
       entry.loadedOnce = true;
       if (!firstRead && !sameVersion(before && versionOf(before), record && versionOf(record))) {
         this.emit('credentials-changed', { server: entry.name, reason });
-        if (record?.tokens && record.state === 'valid' && !(before?.tokens && before.state === 'valid')) {
+        if (holdsGrant(record, entry.serverUrl) && !holdsGrant(before, entry.serverUrl)) {
           entry.backoff = { until: 0, attempts: 0 };
           this.emit('reconnect-required', {
             server: entry.name,

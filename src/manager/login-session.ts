@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { loginTimeoutMs } from '../config/oauth-config.js';
 import { LockTimeoutError, LoginError } from '../errors.js';
 import { openInBrowser } from '../oauth/browser.js';
 import { runLoginFlow } from '../oauth/login-flow.js';
@@ -10,7 +11,8 @@ import type { EmitEvent } from './events.js';
 import type { LoginOptions, LoginResult } from './login-types.js';
 import type { ServerEntry } from './server-entry.js';
 import type { ServerStatus } from './server-status.js';
-import { LOGIN_JOIN_GRACE_MS, loginTimeoutMsFor, type ManagerSettings } from './settings.js';
+import { LOGIN_JOIN_GRACE_MS, type ManagerSettings } from './settings.js';
+import { holdsGrant } from './usability.js';
 
 /**
  * Interactive logins, explicit (`mcp-oauth login`) or implicit (a request that found no usable
@@ -64,12 +66,12 @@ export class LoginSession {
   private async joinOtherProcess(entry: ServerEntry, options: LoginOptions): Promise<LoginResult> {
     options.prompt?.({ kind: 'waiting-for-other-login', server: entry.name });
     const before = await this.store.get(entry.key).catch(() => undefined);
-    const waitMs = loginTimeoutMsFor(entry.config) + LOGIN_JOIN_GRACE_MS;
+    const waitMs = loginTimeoutMs(entry.config) + LOGIN_JOIN_GRACE_MS;
     await this.store.withLock(entry.key, async () => {}, { purpose: 'login', waitMs });
     this.cache.invalidate(entry);
     await this.cache.reload(entry);
     const after = entry.record;
-    if (!after?.tokens || after.state !== 'valid' || after.recordId === before?.recordId) {
+    if (!holdsGrant(after, entry.serverUrl) || after?.recordId === before?.recordId) {
       throw new LoginError(
         entry.name,
         'the login running in another process did not complete; run the login again',

@@ -13,7 +13,7 @@ import {
 } from '../store/credential-record.js';
 import type { CredentialKey, CredentialStore } from '../store/credential-store.js';
 import { type LockSettings, underCredentialLock } from './credential-lock.js';
-import { checkCredential, REASONS } from './usability.js';
+import { checkCredential, holdsGrant, REASONS } from './usability.js';
 
 /** Why a refresh was asked for; decides when a record another process wrote can be adopted instead. */
 export type RefreshReason =
@@ -147,8 +147,7 @@ export async function runRefreshTransaction(
     const result = await ctx.store.put(ctx.key, next, versionOf(current));
     if (!result.ok) {
       // A newer credential (a login or logout elsewhere) won; never overwrite it.
-      if (result.current?.tokens && result.current.state === 'valid')
-        return { kind: 'adopted', record: result.current };
+      if (holdsGrant(result.current, ctx.serverUrl)) return { kind: 'adopted', record: result.current };
       return {
         kind: 'needs_reauth',
         record: result.current,
@@ -176,8 +175,7 @@ async function markNeedsReauth(
   };
   const result = await ctx.store.put(ctx.key, next, expected);
   if (!result.ok) {
-    if (result.current?.tokens && result.current.state === 'valid')
-      return { kind: 'adopted', record: result.current };
+    if (holdsGrant(result.current, ctx.serverUrl)) return { kind: 'adopted', record: result.current };
     return { kind: 'needs_reauth', record: result.current, reason };
   }
   return { kind: 'needs_reauth', record: next, reason };

@@ -1,27 +1,23 @@
 import type { FetchLike } from '@modelcontextprotocol/client';
 import { type Clock, systemClock } from '../clock.js';
-import type { OAuthConfig } from '../config/oauth-config.js';
+import { DEFAULT_REFRESH_SKEW_SECONDS, type OAuthConfig } from '../config/oauth-config.js';
 import { type Logger, redactingLogger, silentLogger } from '../logger.js';
 import type { OpenBrowser } from '../oauth/browser.js';
 import { shellQuote } from '../shell-quote.js';
-import type { CredentialStore } from '../store/credential-store.js';
+import { type CredentialStore, DEFAULT_LOCK_WAIT_MS } from '../store/credential-store.js';
 import type { LockSettings } from './credential-lock.js';
 import type { Interactive } from './interactivity.js';
 import type { TransactionHooks } from './refresh-transaction.js';
 
 /** Refresh this long before expiry unless configured (capped at half a token's lifetime). */
-export const DEFAULT_REFRESH_SKEW_MS = 60_000;
+export const DEFAULT_REFRESH_SKEW_MS = DEFAULT_REFRESH_SKEW_SECONDS * 1000;
 /** Timeout of one request to an authorization server (refresh, revocation). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-/** Bounded wait for the cross-process refresh lock. */
-export const DEFAULT_LOCK_WAIT_MS = 30_000;
 /** For stores whose locks expire (a Redis lease): a holder silent this long is presumed dead. */
 export const DEFAULT_LOCK_STALE_MS = 10_000;
 /** Transient-failure back-off: the first wait, doubled per failure up to the cap. */
 export const DEFAULT_BACKOFF_INITIAL_MS = 1_000;
 export const DEFAULT_BACKOFF_MAX_MS = 60_000;
-/** Seconds allowed for a whole interactive login when the server's config sets no `timeout`. */
-export const DEFAULT_LOGIN_TIMEOUT_S = 300;
 /** How much longer than a login's own deadline a process waits for another process's login. */
 export const LOGIN_JOIN_GRACE_MS = 30_000;
 /** How much longer than a refresh request close() waits for refreshes in flight. */
@@ -122,11 +118,6 @@ export function resolveSettings(options: OAuthManagerOptions): ManagerSettings {
 export function skewMsFor(settings: ManagerSettings, config: OAuthConfig): number {
   const configured = config.refreshSkewSeconds;
   return configured !== undefined ? configured * 1000 : settings.refreshSkewMs;
-}
-
-/** The whole-login deadline of one server, in milliseconds. */
-export function loginTimeoutMsFor(config: OAuthConfig): number {
-  return (config.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_S) * 1000;
 }
 
 function reloginCommandOf(options: OAuthManagerOptions): (server: string) => string {

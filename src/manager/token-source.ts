@@ -7,7 +7,7 @@ import type { Challenge } from './provider-port.js';
 import type { RefreshFlight } from './refresh-flight.js';
 import type { ServerEntry } from './server-entry.js';
 import { type ManagerSettings, skewMsFor } from './settings.js';
-import { type CredentialCheck, checkCredential, REASONS } from './usability.js';
+import { type CredentialCheck, checkCredential, holdsGrant, REASONS } from './usability.js';
 
 /**
  * Where every access token comes from: the cached one while it is fresh (no I/O, no lock, no
@@ -73,7 +73,7 @@ export class TokenSource {
     challenge: Challenge,
   ): Promise<boolean> {
     await this.cache.ensureCurrent(entry);
-    const current = entry.record?.state === 'valid' ? entry.record.tokens?.accessToken : undefined;
+    const current = holdsGrant(entry.record, entry.serverUrl) ? entry.record?.tokens?.accessToken : undefined;
     if (failedAccessToken === null || !current) {
       // The request carried no token (there was no usable credential): a login is the recovery.
       if (current) return true; // one appeared meanwhile (another call's login, another process)

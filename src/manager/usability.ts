@@ -35,6 +35,33 @@ export type CredentialCheck =
     }
   | { ok: false; cause: 'none' | 'unreadable' | 'needs_reauth' | 'bound-elsewhere'; reason: string };
 
+/** Why `record` holds nothing to send to `serverUrl`, or undefined when it holds a usable grant. */
+export function unusable(
+  record: CredentialRecord | undefined,
+  at: { serverUrl: string; loadError?: Error | undefined },
+): { cause: 'none' | 'unreadable' | 'needs_reauth' | 'bound-elsewhere'; reason: string } | undefined {
+  if (!record?.tokens) {
+    return at.loadError && !record
+      ? { cause: 'unreadable', reason: REASONS.unreadable }
+      : { cause: 'none', reason: REASONS.notLoggedIn };
+  }
+  if (record.state === 'needs_reauth') {
+    return { cause: 'needs_reauth', reason: record.reauthReason ?? REASONS.grantRejected };
+  }
+  if (record.binding.serverUrl !== at.serverUrl) {
+    return { cause: 'bound-elsewhere', reason: REASONS.boundElsewhere(record.binding.serverUrl) };
+  }
+  return undefined;
+}
+
+/** Whether `record` holds a grant for `serverUrl` (tokens, not marked for a new login), expired or not. */
+export function holdsGrant(
+  record: CredentialRecord | undefined,
+  serverUrl: string,
+): record is CredentialRecord & { tokens: StoredTokens } {
+  return unusable(record, { serverUrl }) === undefined;
+}
+
 /**
  * Is this credential usable for `serverUrl` at `now`, and if not, why? The one place that checks
  * the binding, the state, the expiry (with the skew), the refresh token and the client.
@@ -43,17 +70,9 @@ export function checkCredential(
   record: CredentialRecord | undefined,
   at: { serverUrl: string; now: number; skewMs: number; loadError?: Error | undefined },
 ): CredentialCheck {
-  if (!record?.tokens) {
-    return at.loadError && !record
-      ? { ok: false, cause: 'unreadable', reason: REASONS.unreadable }
-      : { ok: false, cause: 'none', reason: REASONS.notLoggedIn };
-  }
-  if (record.state === 'needs_reauth') {
-    return { ok: false, cause: 'needs_reauth', reason: record.reauthReason ?? REASONS.grantRejected };
-  }
-  if (record.binding.serverUrl !== at.serverUrl) {
-    return { ok: false, cause: 'bound-elsewhere', reason: REASONS.boundElsewhere(record.binding.serverUrl) };
-  }
+  const problem = unusable(record, at);
+  if (problem || !record?.tokens)
+    return { ok: false, ...(problem ?? { cause: 'none', reason: REASONS.notLoggedIn }) };
   const refreshBlocker = !record.tokens.refreshToken
     ? REASONS.noRefreshToken
     : !record.client

@@ -1,5 +1,5 @@
 import type { FetchLike } from '@modelcontextprotocol/client';
-import { DEFAULT_LOGIN_TIMEOUT_SECONDS, type OAuthConfig } from '../config/oauth-config.js';
+import { loginTimeoutMs, type OAuthConfig } from '../config/oauth-config.js';
 import { LoginError, McpOAuthError } from '../errors.js';
 import type {
   CredentialRecord,
@@ -38,7 +38,7 @@ export interface LoginFlowResult {
 
 /**
  * Runs one interactive login, start to finish, under one deadline (`oauth.timeout`, default
- * {@link DEFAULT_LOGIN_TIMEOUT_SECONDS}): discovery, refusal of non-https endpoints and of
+ * {@link loginTimeoutMs}): discovery, refusal of non-https endpoints and of
  * metadata naming another resource, scope selection, client identity (a stored client only if
  * registered with the same issuer), then the authorization code flow (browser or paste-back) or
  * the device flow. Any failure is a LoginError. Returns what to commit; stores nothing.
@@ -62,7 +62,7 @@ export async function runLoginFlow(input: {
   resourceMetadataUrl?: URL;
   signal?: AbortSignal;
 }): Promise<LoginFlowResult> {
-  const timeoutMs = (input.config.timeoutSeconds ?? DEFAULT_LOGIN_TIMEOUT_SECONDS) * 1000;
+  const timeoutMs = loginTimeoutMs(input.config);
   const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(input.signal ? [input.signal] : [])]);
   try {
     const discovery = await discover(input.serverUrl, {
