@@ -11,6 +11,7 @@ export interface ManagerEvents {
   'needs-reauth': [event: { server: string; command: string; reason: string }];
 }
 
+/** What changed a credential: this process (refresh, login, logout, removal, a rejected grant) or another one (`external`). */
 export type CredentialsChangeReason =
   | 'refreshed'
   | 'login'
@@ -19,6 +20,7 @@ export type CredentialsChangeReason =
   | 'needs_reauth'
   | 'external';
 
+/** Why sessions should reconnect: a refresh after a 401, a new login, or a usable credential reappearing. */
 export type ReconnectCause = 'refresh-after-401' | 'login' | 'credential-restored';
 
 /** How the manager's parts announce events (the front's `emit`, bound). */

@@ -4,6 +4,7 @@
  */
 export type Interactive = 'never' | 'auto' | 'always';
 
+/** Whether `mode` lets a request (not a person at the CLI) open a browser now. */
 export function mayPromptImplicitly(mode: Interactive, env: NodeJS.ProcessEnv = process.env): boolean {
   if (mode === 'always') return true;
   if (mode === 'never') return false;

@@ -21,6 +21,7 @@ export type LoginPrompt =
   /** Another process is already logging in to this server; this one waits for its result. */
   | { kind: 'waiting-for-other-login'; server: string };
 
+/** How `login()` runs: the flow, what it shows the person, and the scope it asks for. */
 export interface LoginOptions {
   /** 'browser' (default): browser hook + loopback callback; 'paste': print the URL, read the redirected URL from `input`; 'device': RFC 8628. */
   flow?: 'browser' | 'paste' | 'device';
@@ -39,6 +40,7 @@ export interface LoginOptions {
   signal?: AbortSignal;
 }
 
+/** What a login ended with: the server's status, and whether another process's login was joined. */
 export interface LoginResult {
   server: string;
   /** True when another process's login for the same server was awaited instead of starting a second one. */

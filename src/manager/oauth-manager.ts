@@ -24,10 +24,6 @@ import {
 } from './settings.js';
 import { TokenSource } from './token-source.js';
 
-export type { LoginOptions, LoginPrompt, LoginResult } from './login-types.js';
-export type { ServerStatus } from './server-status.js';
-export type { OAuthManagerOptions } from './settings.js';
-
 /**
  * The single owner of every MCP server's OAuth credential in a process (and, through the store's
  * locks, across processes). A thin front: it turns a server name into its entry once, then hands

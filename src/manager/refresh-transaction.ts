@@ -24,11 +24,13 @@ export type RefreshReason =
   /** Refresh now, even if valid (`mcp-oauth refresh`), unless the record changed since `basedOn`. */
   | { kind: 'forced'; basedOn: RecordVersion | undefined };
 
+/** How a transaction ended: a new token, another process's token adopted, or a login needed. */
 export type TransactionOutcome =
   | { kind: 'refreshed'; record: CredentialRecord }
   | { kind: 'adopted'; record: CredentialRecord }
   | { kind: 'needs_reauth'; record: CredentialRecord | undefined; reason: string };
 
+/** What one transaction works with: the credential's key and server, and the manager's settings. */
 export interface TransactionContext {
   store: CredentialStore;
   key: CredentialKey;

@@ -17,6 +17,7 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 export const DEFAULT_LOCK_STALE_MS = 10_000;
 /** Transient-failure back-off: the first wait, doubled per failure up to the cap. */
 export const DEFAULT_BACKOFF_INITIAL_MS = 1_000;
+/** Transient-failure back-off: the longest wait between two refresh attempts. */
 export const DEFAULT_BACKOFF_MAX_MS = 60_000;
 /** How much longer than a login's own deadline a process waits for another process's login. */
 export const LOGIN_JOIN_GRACE_MS = 30_000;
@@ -89,6 +90,7 @@ export interface ManagerSettings {
   hooks: TransactionHooks | undefined;
 }
 
+/** Applies every default to `options`, once, when the manager is built. */
 export function resolveSettings(options: OAuthManagerOptions): ManagerSettings {
   const seams = (options as { [SEAMS]?: InternalSeams })[SEAMS] ?? {};
   return {

@@ -1,4 +1,5 @@
-import { OAuthManager, type OAuthManagerOptions } from './oauth-manager.js';
+import { OAuthManager } from './oauth-manager.js';
+import type { OAuthManagerOptions } from './settings.js';
 
 let instance: OAuthManager | undefined;
 
