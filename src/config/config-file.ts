@@ -1,5 +1,5 @@
 /**
- * `<home>/config.yaml`: reading it into ServerConfigs, and adding or removing one server while
+ * `<home>/config.yaml`: reading it into ServerConfigs, and adding servers or removing one while
  * keeping everything else (comments, order, formatting) as written. Edits take the home's
  * `locks/config.yaml.lock` and replace the file atomically (mode 0600).
  */
@@ -217,19 +217,72 @@ function serversMapOf(file: string, doc: Document): YAMLMap {
   return current;
 }
 
+/** A server to add: `oauth` keys are snake_case as in the file; digit strings are accepted for the integer keys. */
+export interface NewServerEntry {
+  name: string;
+  url: string;
+  oauth?: Record<string, string | number>;
+}
+
 /**
- * Adds a server to `<home>/config.yaml`, validated with the same schema as `loadConfig`
- * (`oauth` keys are snake_case as in the file; digit strings are accepted for the integer keys).
+ * Adds a server to `<home>/config.yaml`, validated with the same schema as `loadConfig`.
  * ConfigError, with nothing written, when the name is taken or the entry is invalid. Creates the
  * home (ensureHome) and the file (0600, atomic) when needed; keeps the comments and order of an
  * existing file. A `client_secret_env` variable need not be set yet: the returned OAuthConfig
  * carries the secret only when it is.
  */
-export async function addServer(
-  home: string,
-  entry: { name: string; url: string; oauth?: Record<string, string | number> },
-): Promise<ServerConfig> {
+export async function addServer(home: string, entry: NewServerEntry): Promise<ServerConfig> {
+  const [added] = await addServers(home, [entry]);
+  return added!;
+}
+
+/**
+ * `addServer` for many servers at once: one lock, one read and one write of the file, however
+ * many servers (adding them one by one rewrites the whole file each time). All or nothing: every
+ * entry is validated, and its name checked against the file and the rest of the batch, before
+ * anything is written; the first problem is the ConfigError `addServer` would throw for it.
+ * Returns the servers in the order given.
+ */
+export async function addServers(home: string, entries: readonly NewServerEntry[]): Promise<ServerConfig[]> {
   const file = configPath(home);
+  const validated = entries.map((entry) => validateEntry(file, entry));
+  if (validated.length === 0) return [];
+
+  await withEditLock(home, file, async () => {
+    const text = await readConfigText(file);
+    const doc = text === undefined ? newDocument() : parseConfigDocument(file, text);
+    const servers = serversMapOf(file, doc);
+    const taken = new Set(servers.items.map((pair) => keyText(pair.key)));
+    for (const { name } of validated) {
+      if (taken.has(name)) {
+        throw new ConfigError(
+          `${file}: servers.${name} already exists; choose another name, or remove the existing server first.`,
+          { file, server: name },
+        );
+      }
+      taken.add(name);
+    }
+    if (servers.items.length === 0) servers.flow = false;
+    for (const { name, settings } of validated) {
+      const written: Record<string, unknown> = { url: settings.url };
+      if (settings.oauth && Object.keys(settings.oauth).length > 0) written.oauth = settings.oauth;
+      servers.add(doc.createPair(name, written));
+    }
+    await writeFileAtomic(file, serializeDocument(doc));
+  });
+
+  return validated.map(({ name, settings }) => {
+    const secret = resolveClientSecret(settings.oauth, process.env);
+    return {
+      name,
+      url: settings.url,
+      oauth: toOAuthConfig(settings.oauth, secret.ok ? secret.secret : undefined),
+    };
+  });
+}
+
+/** The entry as it will be written, or the ConfigError that keeps it out of the file. */
+function validateEntry(file: string, entry: NewServerEntry): { name: string; settings: ServerSettings } {
   const { name } = entry;
   const lead = `Cannot add MCP server ${quoted(String(name))} to ${file}: `;
   if (!serverNameSchema.safeParse(name).success) {
@@ -248,31 +301,7 @@ export async function addServer(
     const base = ['servers', name];
     throw errorFrom(lead, problemsFromIssues(parsed.error.issues, input, base), file, base);
   }
-  const settings: ServerSettings = parsed.data;
-
-  await withEditLock(home, file, async () => {
-    const text = await readConfigText(file);
-    const doc = text === undefined ? newDocument() : parseConfigDocument(file, text);
-    const servers = serversMapOf(file, doc);
-    if (servers.items.some((pair) => keyText(pair.key) === name)) {
-      throw new ConfigError(
-        `${file}: servers.${name} already exists; choose another name, or remove the existing server first.`,
-        { file, server: name },
-      );
-    }
-    if (servers.items.length === 0) servers.flow = false;
-    const written: Record<string, unknown> = { url: settings.url };
-    if (settings.oauth && Object.keys(settings.oauth).length > 0) written.oauth = settings.oauth;
-    servers.add(doc.createPair(name, written));
-    await writeFileAtomic(file, serializeDocument(doc));
-  });
-
-  const secret = resolveClientSecret(settings.oauth, process.env);
-  return {
-    name,
-    url: settings.url,
-    oauth: toOAuthConfig(settings.oauth, secret.ok ? secret.secret : undefined),
-  };
+  return { name, settings: parsed.data };
 }
 
 function newDocument(): Document {

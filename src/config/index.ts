@@ -1,9 +1,11 @@
 export {
   addServer,
+  addServers,
   CONFIG_FILE_NAME,
   configPath,
   type LoadedConfig,
   loadConfig,
+  type NewServerEntry,
   removeServer,
   type ServerConfig,
 } from './config-file.js';
