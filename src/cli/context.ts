@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { ensureHome, resolveHome } from '../home-folder.js';
 import type { Interactive, ManagedProvider, OAuthConfig, OAuthManager } from '../index.js';
-import { consoleLogger, type Logger, silentLogger } from '../logger.js';
+import { type Logger, redactingLogger, silentLogger } from '../logger.js';
 import { shellQuote } from '../shell-quote.js';
+import type { CliIO, OutputStream } from './io.js';
+import { Output } from './output.js';
 
 /** The global options every command sees (`optsWithGlobals()`). */
 export interface GlobalOptions {
@@ -16,6 +18,8 @@ export interface GlobalOptions {
 
 /** What a command needs before it touches any credential. */
 export interface CliContext {
+  io: CliIO;
+  out: Output;
   /** Absolute home folder: `--home` > MCP_OAUTH_HOME > ~/.mcp-oauth. */
   home: string;
   json: boolean;
@@ -33,21 +37,39 @@ export interface ConfiguredServer {
   error?: ConfigError;
 }
 
-export function createContext(options: GlobalOptions, env: NodeJS.ProcessEnv = process.env): CliContext {
-  // resolveHome also reads MCP_OAUTH_HOME and expands `~/`; the result is absolute, so the
-  // commands printed below work from any folder.
-  const home = resolveHome(options.home || env.MCP_OAUTH_HOME || undefined);
+export function createContext(options: GlobalOptions, io: CliIO): CliContext {
+  // The default is spelled out here rather than left to resolveHome, which would read
+  // process.env: the command's environment is io.env.
   const defaultHome = join(homedir(), '.mcp-oauth');
+  const home = resolveHome(options.home || io.env.MCP_OAUTH_HOME || defaultHome);
   // `--home` is part of the command whenever the home is not the default one: a command copied
   // into another shell (without MCP_OAUTH_HOME) must still reach the same credentials.
   const homeArg = home === defaultHome ? '' : ` --home ${shellQuote(home)}`;
   return {
+    io,
+    out: new Output(io),
     home,
     json: options.json === true,
     verbose: options.verbose === true,
-    logger: options.verbose ? consoleLogger('debug') : silentLogger,
+    logger: options.verbose ? debugLogger(io.stderr) : silentLogger,
     loginCommand: (server) => `mcp-oauth${homeArg} login ${shellQuote(server)}`,
   };
+}
+
+/** consoleLogger's lines (`[mcp-oauth] debug ...`, redacted), on the command's stderr. */
+function debugLogger(stream: OutputStream): Logger {
+  const write =
+    (level: string) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
+      stream.write(`[mcp-oauth] ${level} ${message}${extra}\n`);
+    };
+  return redactingLogger({
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+  });
 }
 
 /** The servers of `config.yaml`, and a lookup that turns an unknown name into a usage error. */
@@ -57,14 +79,25 @@ export interface LoadedConfig {
   require(name: string): ConfiguredServer;
 }
 
+/**
+ * `config.yaml` in the home (CONFIG_FILE_NAME of src/config/config-file.ts, spelled out because
+ * importing that module loads the YAML parser and the schemas).
+ */
+export function configFileOf(home: string): string {
+  return join(home, 'config.yaml');
+}
+
 export async function readConfig(ctx: CliContext): Promise<LoadedConfig> {
   // Refuse a home that others can write before reading anything from it (InsecureHomeError, exit
   // 2, "chmod 700 ..."). Left to the manager, such a home shows up as a credential that "needs a
   // new login", which sends the person to the wrong fix. A missing home is created later, 0700,
   // by whatever writes to it first.
   if (existsSync(ctx.home)) await ensureHome(ctx.home);
-  const { loadConfig } = await import('../config/index.js');
-  const config = await loadConfig(ctx.home, process.env);
+  const file = configFileOf(ctx.home);
+  // No file, no servers: not loading the parser and the schemas keeps such a command fast.
+  const config = existsSync(file)
+    ? await (await import('../config/index.js')).loadConfig(ctx.home, ctx.io.env)
+    : { file, servers: new Map<string, ConfiguredServer>() };
   return {
     file: config.file,
     servers: config.servers,
@@ -92,7 +125,7 @@ export interface Session {
 
 /**
  * Runs `fn` with a manager on the context's home, and always closes the manager (watchers,
- * timers, the store) afterwards, whatever happened.
+ * timers, the store) afterwards, whatever happened. `config` when the caller has read it already.
  *
  * `interactive`: 'always' only for `login`, where the person explicitly asked to log in; every
  * other command is 'never', so that `token` or `status` can never open a browser: they fail with
@@ -102,22 +135,26 @@ export async function withSession<T>(
   ctx: CliContext,
   interactive: Interactive,
   fn: (session: Session) => Promise<T>,
+  config?: LoadedConfig,
 ): Promise<T> {
-  const config = await readConfig(ctx);
-  ctx.logger.debug(`home ${ctx.home}, configuration ${config.file} (${config.servers.size} servers)`);
+  const loaded = config ?? (await readConfig(ctx));
+  ctx.logger.debug(`home ${ctx.home}, configuration ${loaded.file} (${loaded.servers.size} servers)`);
+  // Loaded only here: the manager brings the OAuth and MCP client code, which no command needs
+  // before it touches a credential.
   const { OAuthManager } = await import('../manager/oauth-manager.js');
   const manager = new OAuthManager({
     home: ctx.home,
     interactive,
     logger: ctx.logger,
     reloginCommand: ctx.loginCommand,
+    ...(ctx.io.openBrowser ? { openBrowser: ctx.io.openBrowser } : {}),
   });
   try {
     return await fn({
       manager,
-      config,
+      config: loaded,
       use(name) {
-        const server = config.require(name);
+        const server = loaded.require(name);
         return manager.getOrBuildProvider(server.name, server.url, server.oauth);
       },
     });

@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { ConfigError, InsecureHomeError, NeedsReauthError } from '../errors.js';
 
-/** The exit codes of DESIGN.md: scripts branch on these, so they never change meaning. */
+/** The exit codes of every command: scripts branch on these, so they never change meaning. */
 export const ExitCode = {
   ok: 0,
   /** Anything that failed at run time: a login that did not complete, a network error, ... */

@@ -6,8 +6,8 @@ const INTERVAL_MS = 100;
 
 /** What the spinner writes to: stderr in the CLI (stdout stays clean for data). */
 export interface SpinnerStream {
-  isTTY?: boolean;
-  write(chunk: string): boolean;
+  readonly isTTY?: boolean;
+  write(chunk: string): unknown;
 }
 
 /**

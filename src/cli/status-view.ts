@@ -2,7 +2,7 @@ import type { ServerStatus } from '../index.js';
 import { humanDuration } from './duration.js';
 
 /**
- * The `status --json` object of one server, exactly the DESIGN.md schema and key order, built
+ * The `status --json` object of one server, in a fixed key order that scripts may rely on, built
  * field by field so that nothing the library may add later (and nothing secret) leaks into it.
  */
 export function statusJson(status: ServerStatus): ServerStatus {

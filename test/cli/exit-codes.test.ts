@@ -1,30 +1,18 @@
 import { chmod } from 'node:fs/promises';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestbed, type Testbed } from '../kit/index.js';
-import { tempHome } from '../support/temp-home.js';
-import { runCli, writeConfig } from './harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Testbed } from '../kit/index.js';
+import { type CliOptions, runCli, useCliTestbed, writeConfig } from './harness.js';
 
-// Exit codes are a contract (DESIGN.md): 0 ok, 1 failure, 2 usage/config error, 3 needs a login.
+// Exit codes are a contract: 0 ok, 1 failure, 2 usage/config error, 3 needs a login.
+const t = useCliTestbed();
 let bed: Testbed;
 let home: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  bed = await startTestbed();
-});
-afterAll(async () => {
-  await bed?.close();
-});
-beforeEach(async () => {
-  ({ home, cleanup } = await tempHome());
-});
-afterEach(async () => {
-  await cleanup();
+beforeEach(() => {
+  ({ bed, home } = t);
 });
 
-const cli = (args: string[], env: Record<string, string> = {}) => runCli(['--home', home, ...args], { env });
-const configureKit = () =>
-  writeConfig(home, `servers:\n  kit:\n    url: ${bed.mcp.url}\n    oauth:\n      timeout: 20\n`);
+const cli = (args: string[], env: CliOptions['env'] = {}) => t.cli(args, { env });
+const configureKit = () => t.configureKit();
 
 describe('exit codes', () => {
   it('0: a command that did its job', async () => {

@@ -2,30 +2,203 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
+import { cliBuildOptions } from '../../scripts/build-cli.js';
+import type { CliIO } from '../../src/cli/io.js';
+import { run } from '../../src/cli/program.js';
+import type { OpenBrowser } from '../../src/index.js';
+import { startTestbed, type Testbed } from '../kit/index.js';
+import { tempHome } from '../support/temp-home.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI_SOURCE = join(REPO_ROOT, 'src/cli/main.ts');
 
-/**
- * The CLI as the tests run it: src/cli/main.ts bundled once per test worker with esbuild (the
- * transform tsx uses), dependencies left as imports. A real `node` process then starts in about a
- * third of the time `node --import tsx src/cli/main.ts` takes (tsx hooks every module load), which
- * is what keeps this suite within its time budget on two cores. The bundles live in
- * node_modules/.cache so that their imports resolve to the repository's node_modules.
- */
-export function cliEntry(): Promise<string> {
-  return bundle(CLI_SOURCE, 'cli');
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** Added to a clean environment (no MCP_OAUTH_HOME, no BROWSER, no colour settings). */
+  env?: Record<string, string | undefined>;
+  /** Written to stdin, which is then closed. */
+  input?: string;
+  /** In-process runs only: the login's browser (e.g. the kit's scripted browser hook). */
+  openBrowser?: OpenBrowser;
+  /** Spawned runs only. */
+  timeoutMs?: number;
+}
+
+/** The environment every CLI run starts from: the test's own settings never leak in. */
+export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const inherited = ['MCP_OAUTH_HOME', 'BROWSER', 'BROWSER_WAIT_FILE', 'NO_COLOR', 'FORCE_COLOR'];
+  // An SSH session changes what a login prints (the port-forward hint): only tests that ask for it.
+  for (const key of [...inherited, ...SSH_KEYS]) delete env[key];
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+const SSH_KEYS = ['SSH_CONNECTION', 'SSH_CLIENT', 'SSH_TTY'];
+
+// ---------------------------------------------------------------------------------------------
+// In-process: the program's run(argv, io) with captured streams. What most tests use: no process
+// to start, no bundle to build, and the same code path from commander to the exit code.
+
+/** A stream that keeps what was written, and wakes whoever waits for a pattern in it. */
+class CapturedStream {
+  text = '';
+  readonly isTTY = false;
+  constructor(private readonly changed: () => void) {}
+  write(chunk: string): boolean {
+    this.text += chunk;
+    this.changed();
+    return true;
+  }
 }
 
 /**
- * `BROWSER` for the logins of these tests: the kit's scripted browser (test/kit/scripted-browser.ts,
- * BROWSER_COMMAND's script, honouring BROWSER_WAIT_FILE), bundled the same way, so that a login does
- * not pay for the tsx CLI's two processes. The terminal test uses the kit's BROWSER_COMMAND as is.
+ * The variables the library itself reads from process.env rather than from the command's
+ * environment: the browser command and the SSH session facts of a login.
+ */
+const LIBRARY_ENV_KEYS = ['BROWSER', 'BROWSER_WAIT_FILE', ...SSH_KEYS];
+
+// One in-process run at a time, since each sets those variables in process.env for its duration.
+let queue: Promise<unknown> = Promise.resolve();
+
+async function withLibraryEnv<T>(env: NodeJS.ProcessEnv, fn: () => Promise<T>): Promise<T> {
+  const saved = LIBRARY_ENV_KEYS.map((key) => [key, process.env[key]] as const);
+  for (const key of LIBRARY_ENV_KEYS) {
+    if (env[key] === undefined) delete process.env[key];
+    else process.env[key] = env[key];
+  }
+  try {
+    return await fn();
+  } finally {
+    for (const [key, value] of saved) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+}
+
+/** An in-process `mcp-oauth <args>` under way: its output so far, its stdin, its result. */
+export class InProcessCli {
+  readonly stdin = new PassThrough();
+  readonly result: Promise<CliResult>;
+  private readonly waiters: Array<() => void> = [];
+  private readonly out = new CapturedStream(() => this.notify());
+  private readonly err = new CapturedStream(() => this.notify());
+  private readonly interruptHandlers: Array<() => boolean> = [];
+  private finished = false;
+
+  constructor(args: string[], options: CliOptions) {
+    const env = cliEnv(options.env);
+    const io: CliIO = {
+      stdout: this.out,
+      stderr: this.err,
+      stdin: this.stdin,
+      env,
+      onInterrupt: (handler) => {
+        this.interruptHandlers.push(handler);
+        return () => this.interruptHandlers.splice(this.interruptHandlers.indexOf(handler), 1);
+      },
+      ...(options.openBrowser ? { openBrowser: options.openBrowser } : {}),
+    };
+    const started = queue.then(() =>
+      withLibraryEnv(env, () => run([process.execPath, 'mcp-oauth', ...args], io)),
+    );
+    queue = started.catch(() => {});
+    this.result = started.then((code) => {
+      this.finished = true;
+      this.notify();
+      return { code, stdout: this.out.text, stderr: this.err.text };
+    });
+  }
+
+  get stdout(): string {
+    return this.out.text;
+  }
+
+  get stderr(): string {
+    return this.err.text;
+  }
+
+  /** Ctrl-C: true when the running command handled it (a login cancels itself). */
+  interrupt(): boolean {
+    return this.interruptHandlers.at(-1)?.() ?? false;
+  }
+
+  /** Resolves with the first match of `pattern` in stderr; rejects if the command ends first. */
+  async waitForStderr(pattern: RegExp): Promise<RegExpMatchArray> {
+    for (;;) {
+      const match = this.stderr.match(pattern);
+      if (match) return match;
+      if (this.finished) throw new Error(`mcp-oauth ended before ${pattern}; stderr:\n${this.stderr}`);
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  private notify(): void {
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+}
+
+/** Starts `mcp-oauth <args>` in this process; the caller drives stdin and reads the output. */
+export function startCli(args: string[], options: CliOptions = {}): InProcessCli {
+  return new InProcessCli(args, options);
+}
+
+/** Runs `mcp-oauth <args>` in this process to the end (stdin: `input`, then closed). */
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  const cli = startCli(args, options);
+  cli.stdin.end(options.input ?? '');
+  return cli.result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spawned: the binary itself, for what only a process shows (exit codes of the process, signals,
+// pipes, a terminal, two processes at once).
+
+/**
+ * The binary as the tests run it: built with the options of `npm run build` (scripts/build-cli.ts)
+ * once per test worker, into node_modules/.cache so that the external imports resolve to the
+ * repository's node_modules.
+ */
+export function cliEntry(): Promise<string> {
+  return bundle('cli', async (outdir) => {
+    await build(cliBuildOptions(outdir));
+    return join(outdir, 'main.js');
+  });
+}
+
+/**
+ * `BROWSER` for the logins of spawned tests: the kit's scripted browser (test/kit/scripted-browser.ts,
+ * BROWSER_COMMAND's script, honouring BROWSER_WAIT_FILE), bundled, so that a login does not pay
+ * for the tsx CLI's two processes. The terminal test uses the kit's BROWSER_COMMAND as is.
  */
 export async function scriptedBrowserCommand(): Promise<string> {
-  return `${process.execPath} ${await bundle(join(REPO_ROOT, 'test/kit/scripted-browser.ts'), 'browser')}`;
+  const script = await bundle('browser', async (outdir) => {
+    await build({
+      entryPoints: { main: join(REPO_ROOT, 'test/kit/scripted-browser.ts') },
+      outdir,
+      outExtension: { '.js': '.mjs' },
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'error',
+    });
+    return join(outdir, 'main.mjs');
+  });
+  return `${process.execPath} ${script}`;
 }
 
 const bundles = new Map<string, Promise<string>>();
@@ -61,65 +234,19 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/**
- * Bundles `entry` into its own folder. Code splitting keeps the CLI's dynamic imports dynamic, so
- * `--help` and usage errors do not load the MCP SDK, as with the tsc build.
- */
-function bundle(entry: string, name: string): Promise<string> {
+function bundle(name: string, make: (outdir: string) => Promise<string>): Promise<string> {
   let built = bundles.get(name);
   if (!built) {
-    built = (async () => {
-      if (bundles.size === 0) sweepStaleBundles();
-      const outdir = join(bundleDir, name);
-      await build({
-        entryPoints: { main: entry },
-        outdir,
-        outExtension: { '.js': '.mjs' },
-        bundle: true,
-        splitting: true,
-        packages: 'external',
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        logLevel: 'error',
-      });
-      if (!exitHookInstalled) process.once('exit', () => rmSync(bundleDir, { recursive: true, force: true }));
-      exitHookInstalled = true;
-      return join(outdir, 'main.mjs');
-    })();
+    if (bundles.size === 0) sweepStaleBundles();
+    if (!exitHookInstalled) process.once('exit', () => rmSync(bundleDir, { recursive: true, force: true }));
+    exitHookInstalled = true;
+    built = make(join(bundleDir, name));
     bundles.set(name, built);
   }
   return built;
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export interface CliOptions {
-  /** Added to a clean environment (no MCP_OAUTH_HOME, no BROWSER, no colour settings). */
-  env?: Record<string, string | undefined>;
-  /** Written to stdin, which is then closed. */
-  input?: string;
-  timeoutMs?: number;
-}
-
-/** The environment every CLI child starts from: the test's own settings never leak in. */
-export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  const inherited = ['MCP_OAUTH_HOME', 'BROWSER', 'BROWSER_WAIT_FILE', 'NO_COLOR', 'FORCE_COLOR'];
-  // An SSH session changes what a login prints (the port-forward hint): only tests that ask for it.
-  for (const key of [...inherited, 'SSH_CONNECTION', 'SSH_CLIENT', 'SSH_TTY']) delete env[key];
-  for (const [key, value] of Object.entries(extra)) {
-    if (value === undefined) delete env[key];
-    else env[key] = value;
-  }
-  return env;
-}
-
-/** Starts `mcp-oauth <args>`; the caller drives stdin and reads the streams as they come. */
+/** Starts the binary with `args`; the caller drives stdin and reads the streams as they come. */
 export async function spawnCli(args: string[], options: CliOptions = {}): Promise<LiveCli> {
   const child = spawn(process.execPath, [await cliEntry(), ...args], {
     cwd: REPO_ROOT,
@@ -129,21 +256,17 @@ export async function spawnCli(args: string[], options: CliOptions = {}): Promis
   return new LiveCli(child, options.timeoutMs ?? 45_000);
 }
 
-/** Runs `mcp-oauth <args>` to the end. */
-export async function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  const started = Date.now();
+/** Runs the binary with `args` to the end. */
+export async function runBinary(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const cli = await spawnCli(args, options);
-  if (process.env.CLI_TEST_TIMING)
-    void cli.result.then(() => console.log(`${Date.now() - started} ms  ${args.join(' ')}`));
-  if (options.input !== undefined) cli.child.stdin.end(options.input);
-  else cli.child.stdin.end();
+  cli.child.stdin.end(options.input ?? '');
   return cli.result;
 }
 
 export class LiveCli {
   stdout = '';
   stderr = '';
-  readonly result: Promise<CliResult>;
+  readonly result: Promise<CliResult & { signal: NodeJS.Signals | null }>;
   private readonly waiters: Array<() => void> = [];
 
   constructor(
@@ -166,12 +289,12 @@ export class LiveCli {
     const stdoutEnded = ended(child.stdout);
     const stderrEnded = ended(child.stderr);
     this.result = new Promise((resolvePromise) => {
-      child.once('exit', async (code) => {
+      child.once('exit', async (code, signal) => {
         clearTimeout(timer);
         await stdoutEnded;
         await Promise.race([stderrEnded, new Promise((r) => setTimeout(r, 200))]);
         this.notify();
-        resolvePromise({ code, stdout: this.stdout, stderr: this.stderr });
+        resolvePromise({ code, signal, stdout: this.stdout, stderr: this.stderr });
       });
     });
   }
@@ -195,15 +318,27 @@ export class LiveCli {
   }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Homes.
+
 /**
- * Writes `config.yaml` directly (the DESIGN.md format), for tests that are about something else
- * than `servers add`: one process fewer per test. The home gets 0700 as the CLI would make it.
+ * Writes `config.yaml` directly, for tests that are about something else than `servers add`.
+ * The home gets 0700 as the CLI would make it.
  */
 export async function writeConfig(home: string, yaml: string): Promise<string> {
   await mkdir(home, { recursive: true, mode: 0o700 });
   const file = join(home, 'config.yaml');
   await writeFile(file, yaml, { mode: 0o600 });
   return file;
+}
+
+/** A config.yaml with the kit's MCP server as `kit` (a short login deadline unless told otherwise). */
+export function writeKitConfig(home: string, mcpUrl: string, options: { timeout?: number | null } = {}) {
+  const timeout = options.timeout === undefined ? 20 : options.timeout;
+  return writeConfig(
+    home,
+    `servers:\n  kit:\n    url: ${mcpUrl}\n${timeout === null ? '' : `    oauth:\n      timeout: ${timeout}\n`}`,
+  );
 }
 
 /** Every token-like value stored in the home's credential records (to assert none is printed). */
@@ -225,4 +360,51 @@ export async function storedSecrets(home: string): Promise<string[]> {
     }
   }
   return secrets;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The arrangement of most CLI test files.
+
+export interface CliTestbed {
+  /** The kit's authorization server and MCP server, one pair for the file. */
+  readonly bed: Testbed;
+  /** A fresh home for each test (so a fresh client registration too). */
+  readonly home: string;
+  /** `mcp-oauth --home <home> <args>`, in-process. */
+  cli(args: string[], options?: CliOptions): Promise<CliResult>;
+  /** config.yaml with the kit's MCP server as `kit` (see writeKitConfig). */
+  configureKit(options?: { timeout?: number | null }): Promise<string>;
+}
+
+/** Registers the hooks: kit servers for the file (unless `servers: false`), a home per test. */
+export function useCliTestbed(options: { servers?: boolean } = {}): CliTestbed {
+  let bed: Testbed | undefined;
+  let home: string | undefined;
+  let cleanup: (() => Promise<void>) | undefined;
+  if (options.servers !== false) {
+    beforeAll(async () => {
+      bed = await startTestbed();
+    });
+    afterAll(async () => {
+      await bed?.close();
+    });
+  }
+  beforeEach(async () => {
+    ({ home, cleanup } = await tempHome());
+  });
+  afterEach(async () => {
+    await cleanup?.();
+  });
+  const testbed: CliTestbed = {
+    get bed() {
+      if (!bed) throw new Error('useCliTestbed({ servers: false }) has no kit servers');
+      return bed;
+    },
+    get home() {
+      return home!;
+    },
+    cli: (args, cliOptions = {}) => runCli(['--home', home!, ...args], cliOptions),
+    configureKit: (kitOptions) => writeKitConfig(home!, testbed.bed.mcp.url, kitOptions),
+  };
+  return testbed;
 }

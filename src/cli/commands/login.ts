@@ -2,16 +2,20 @@ import type { Command } from 'commander';
 import { LoginError } from '../../errors.js';
 import type { LoginOptions, LoginPrompt, LoginResult, OAuthManager } from '../../index.js';
 import { type CliContext, withSession } from '../context.js';
-import { printJson, printResult, success } from '../output.js';
 import { renderPrompt } from '../render-prompt.js';
-import { runCommand } from '../runner.js';
+import type { Dispatch } from '../runner.js';
 import { Spinner } from '../spinner.js';
 import { expirySummary, statusJson } from '../status-view.js';
-import { styleFor } from '../style.js';
 
-type Flow = NonNullable<LoginOptions['flow']>;
+export type LoginFlow = NonNullable<LoginOptions['flow']>;
 
-export function registerLogin(program: Command): void {
+export interface LoginInput {
+  server: string;
+  /** browser (default), paste (`--no-browser`) or device (`--device`). */
+  flow: LoginFlow;
+}
+
+export function registerLogin(program: Command, dispatch: Dispatch): void {
   program
     .command('login')
     .description('log in to a configured server (replaces its credential only when the login succeeds)')
@@ -29,41 +33,44 @@ Examples:
   $ mcp-oauth login notion --device         # enter a code on your phone
   $ mcp-oauth --json login notion`,
     )
-    .action((server: string, options: { browser: boolean; device?: boolean }, command: Command) =>
-      runCommand(command, async (ctx) => {
-        if (options.device && !options.browser) {
-          command.error('error: --device and --no-browser cannot be used together', {
-            exitCode: 2,
-            code: 'commander.conflictingOption',
-          });
-        }
-        const flow: Flow = options.device ? 'device' : options.browser ? 'browser' : 'paste';
-        await login(ctx, server, flow);
-      }),
-    );
+    .action((server: string, options: { browser: boolean; device?: boolean }, command: Command) => {
+      if (options.device && !options.browser) {
+        command.error('error: --device and --no-browser cannot be used together', {
+          exitCode: 2,
+          code: 'commander.conflictingOption',
+        });
+      }
+      const flow: LoginFlow = options.device ? 'device' : options.browser ? 'browser' : 'paste';
+      return dispatch(command, runLogin, { server, flow });
+    });
 }
 
-async function login(ctx: CliContext, server: string, flow: Flow): Promise<void> {
+export async function runLogin(ctx: CliContext, { server, flow }: LoginInput): Promise<void> {
   // An explicit `login` is the person asking: 'always' lets it run whatever the context (no TTY,
   // CI, a pipe on stdin for --no-browser).
   const result = await withSession(ctx, 'always', async ({ manager, use }) => {
     use(server);
-    return runLogin(manager, server, flow);
+    return loginWithPrompts(ctx, manager, server, flow);
   });
   if (ctx.json) {
-    printJson({ server: result.server, joined: result.joined, status: statusJson(result.status) });
+    ctx.out.json({ server: result.server, joined: result.joined, status: statusJson(result.status) });
     return;
   }
   // `joined`: another process ran the authorization; this one waited for it and reports it.
   const how = result.joined ? ' through the login another process was running' : '';
-  printResult(success(`Logged in to ${server}${how} (${expirySummary(result.status, true)})`));
+  ctx.out.result(ctx.out.success(`Logged in to ${server}${how} (${expirySummary(result.status, true)})`));
 }
 
-async function runLogin(manager: OAuthManager, server: string, flow: Flow): Promise<LoginResult> {
-  const spinner = new Spinner(process.stderr);
-  const style = styleFor(process.stderr);
+async function loginWithPrompts(
+  ctx: CliContext,
+  manager: OAuthManager,
+  server: string,
+  flow: LoginFlow,
+): Promise<LoginResult> {
+  const { io } = ctx;
+  const spinner = new Spinner(io.stderr, { env: io.env });
   const prompt = (p: LoginPrompt) => {
-    spinner.print(renderPrompt(p, style));
+    spinner.print(renderPrompt(p, ctx.out.errStyle));
     // The spinner only where the person waits on something elsewhere; never while they type
     // (paste): the redraws would garble what they paste.
     if (p.kind === 'open-url') spinner.start('Waiting for you to approve in the browser');
@@ -71,24 +78,25 @@ async function runLogin(manager: OAuthManager, server: string, flow: Flow): Prom
     else if (p.kind === 'waiting-for-other-login') spinner.start('Waiting for the other login to finish');
     else spinner.stop();
   };
-  // Ctrl-C cancels the login cleanly (the previous credential stays as it was); a second one exits.
+  // Ctrl-C cancels the login cleanly (the previous credential stays as it was); a second one is
+  // left to the default, exit 130.
   const cancel = new AbortController();
-  const onSigint = () => {
+  const stopListening = io.onInterrupt(() => {
     spinner.stop();
-    if (cancel.signal.aborted) process.exit(130);
+    if (cancel.signal.aborted) return false;
     cancel.abort();
-  };
-  process.on('SIGINT', onSigint);
+    return true;
+  });
   // Until the first prompt: discovery and client registration can take a while on a slow network.
   spinner.start(`Connecting to ${server}`);
   try {
-    return await manager.login(server, { flow, prompt, input: process.stdin, signal: cancel.signal });
+    return await manager.login(server, { flow, prompt, input: io.stdin, signal: cancel.signal });
   } catch (error) {
     // The library reports any abort as its deadline passing; say what really happened.
     if (cancel.signal.aborted) throw new LoginError(server, 'cancelled with Ctrl-C', { cause: error });
     throw error;
   } finally {
     spinner.stop();
-    process.off('SIGINT', onSigint);
+    stopListening();
   }
 }

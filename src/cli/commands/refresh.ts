@@ -1,10 +1,14 @@
 import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
 import { withSession } from '../context.js';
-import { printJson, printResult, success } from '../output.js';
-import { runCommand } from '../runner.js';
+import type { Dispatch } from '../runner.js';
 import { expirySummary, statusJson } from '../status-view.js';
 
-export function registerRefresh(program: Command): void {
+export interface RefreshInput {
+  server: string;
+}
+
+export function registerRefresh(program: Command, dispatch: Dispatch): void {
   program
     .command('refresh')
     .description('refresh the access token now, even if it is still valid (never prints a token)')
@@ -17,17 +21,19 @@ Examples:
   $ mcp-oauth --json refresh notion   # the new status, as in \`status --json\``,
     )
     .action((server: string, _options: unknown, command: Command) =>
-      runCommand(command, async (ctx) => {
-        const status = await withSession(ctx, 'never', async ({ manager, use }) => {
-          use(server);
-          await manager.refreshNow(server);
-          return manager.status(server);
-        });
-        if (ctx.json) {
-          printJson(statusJson(status));
-          return;
-        }
-        printResult(success(`Refreshed ${server} (${expirySummary(status, false)})`));
-      }),
+      dispatch(command, runRefresh, { server }),
     );
+}
+
+export async function runRefresh(ctx: CliContext, { server }: RefreshInput): Promise<void> {
+  const status = await withSession(ctx, 'never', async ({ manager, use }) => {
+    use(server);
+    await manager.refreshNow(server);
+    return manager.status(server);
+  });
+  if (ctx.json) {
+    ctx.out.json(statusJson(status));
+    return;
+  }
+  ctx.out.result(ctx.out.success(`Refreshed ${server} (${expirySummary(status, false)})`));
 }

@@ -1,15 +1,21 @@
 import type { Command } from 'commander';
 import type { ServerStatus } from '../../index.js';
-import type { Session } from '../context.js';
-import { withSession } from '../context.js';
+import type { CliContext, Session } from '../context.js';
+import { readConfig, withSession } from '../context.js';
 import { expiresInCell } from '../duration.js';
-import { printJson, printNote, printResult } from '../output.js';
-import { runCommand } from '../runner.js';
+import type { Dispatch } from '../runner.js';
 import { statusJson } from '../status-view.js';
-import { styleFor } from '../style.js';
 import { renderTable } from '../table.js';
 
-export function registerStatus(program: Command): void {
+export interface StatusInput {
+  /** Only this server; undefined: every configured server. */
+  server?: string;
+}
+
+/** Records read at once: enough to overlap the file reads, few enough to stay far from EMFILE. */
+const PARALLEL_READS = 32;
+
+export function registerStatus(program: Command, dispatch: Dispatch): void {
   program
     .command('status')
     .description('show the credential state of every configured server, or of one')
@@ -25,28 +31,44 @@ Examples:
   $ mcp-oauth status notion --json`,
     )
     .action((server: string | undefined, _options: unknown, command: Command) =>
-      runCommand(command, async (ctx) => {
-        const statuses = await withSession(ctx, 'never', async (session) => {
-          if (server !== undefined) session.config.require(server);
-          const names = server !== undefined ? [server] : [...session.config.servers.keys()];
-          const out: ServerStatus[] = [];
-          // One at a time: each reads one small file; order is the configuration's order.
-          for (const name of names) out.push(await statusOf(session, name));
-          return out;
-        });
-        if (ctx.json) {
-          printJson({ servers: statuses.map(statusJson) });
-          return;
-        }
-        if (statuses.length === 0) {
-          printNote('No servers configured. Add one with: mcp-oauth servers add <name> <url>');
-          return;
-        }
-        printResult(renderStatusTable(statuses));
-        const hints = statuses.flatMap((s) => hintFor(s, ctx.loginCommand(s.name)));
-        if (hints.length > 0) printNote(`\n${hints.join('\n')}`);
-      }),
+      dispatch(command, runStatus, server === undefined ? {} : { server }),
     );
+}
+
+export async function runStatus(ctx: CliContext, { server }: StatusInput): Promise<void> {
+  const config = await readConfig(ctx);
+  if (server !== undefined) config.require(server);
+  const names = server !== undefined ? [server] : [...config.servers.keys()];
+  // No servers, no credentials to read: the manager is not even loaded.
+  const statuses =
+    names.length === 0
+      ? []
+      : await withSession(ctx, 'never', (session) => statusesOf(session, names), config);
+  if (ctx.json) {
+    ctx.out.json({ servers: statuses.map(statusJson) });
+    return;
+  }
+  if (statuses.length === 0) {
+    ctx.out.note('No servers configured. Add one with: mcp-oauth servers add <name> <url>');
+    return;
+  }
+  ctx.out.result(renderStatusTable(ctx, statuses));
+  const hints = statuses.flatMap((s) => hintFor(s, ctx.loginCommand(s.name)));
+  if (hints.length > 0) ctx.out.note(`\n${hints.join('\n')}`);
+}
+
+/** In the configuration's order; each status reads one small file, a few reads at a time. */
+async function statusesOf(session: Session, names: string[]): Promise<ServerStatus[]> {
+  const out: ServerStatus[] = new Array(names.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < names.length) {
+      const index = next++;
+      out[index] = await statusOf(session, names[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_READS, names.length) }, worker));
+  return out;
 }
 
 /** A server whose status cannot be read is a row in state `error`, not the end of the listing. */
@@ -70,8 +92,8 @@ async function statusOf(session: Session, name: string): Promise<ServerStatus> {
   }
 }
 
-function renderStatusTable(statuses: ServerStatus[]): string {
-  const style = styleFor(process.stdout);
+function renderStatusTable(ctx: CliContext, statuses: ServerStatus[]): string {
+  const style = ctx.out.outStyle;
   const paintState: Record<string, (text: string) => string> = {
     valid: style.green,
     expiring: style.yellow,

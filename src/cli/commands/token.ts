@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
 import { TransientAuthError } from '../../errors.js';
 import type { OAuthManager } from '../../index.js';
+import type { CliContext } from '../context.js';
 import { withSession } from '../context.js';
-import { printJson, printNote, printResult } from '../output.js';
-import { runCommand } from '../runner.js';
+import type { Dispatch } from '../runner.js';
 
-export function registerToken(program: Command): void {
+export interface TokenInput {
+  server: string;
+}
+
+export function registerToken(program: Command, dispatch: Dispatch): void {
   program
     .command('token')
     .description('print a valid access token (refreshed if needed) for scripts; nothing else on stdout')
@@ -20,20 +24,21 @@ Examples:
   $ curl -H "Authorization: Bearer $(mcp-oauth token notion)" https://mcp.notion.com/mcp
   $ mcp-oauth --json token notion     # {"server","accessToken","expiresAt","expiresIn"}`,
     )
-    .action((server: string, _options: unknown, command: Command) =>
-      runCommand(command, async (ctx) => {
-        const { token, status } = await withSession(ctx, 'never', async ({ manager, use }) => {
-          use(server);
-          const token = await freshToken(manager, server);
-          return { token, status: await manager.status(server) };
-        });
-        if (ctx.json) {
-          printJson({ server, accessToken: token, expiresAt: status.expiresAt, expiresIn: status.expiresIn });
-          return;
-        }
-        printResult(token);
-      }),
-    );
+    .action((server: string, _options: unknown, command: Command) => dispatch(command, runToken, { server }));
+}
+
+/** The only command that prints a token: on stdout, alone (or in `--json`), never on stderr. */
+export async function runToken(ctx: CliContext, { server }: TokenInput): Promise<void> {
+  const { token, status } = await withSession(ctx, 'never', async ({ manager, use }) => {
+    use(server);
+    const token = await freshToken(ctx, manager, server);
+    return { token, status: await manager.status(server) };
+  });
+  if (ctx.json) {
+    ctx.out.json({ server, accessToken: token, expiresAt: status.expiresAt, expiresIn: status.expiresIn });
+    return;
+  }
+  ctx.out.result(token);
 }
 
 /**
@@ -41,14 +46,14 @@ Examples:
  * first, rather than printing a token about to expire. If that refresh fails for a transient
  * reason, the current token is still valid and is printed, with a warning.
  */
-async function freshToken(manager: OAuthManager, server: string): Promise<string> {
+async function freshToken(ctx: CliContext, manager: OAuthManager, server: string): Promise<string> {
   const before = await manager.status(server);
   if (before.state === 'expiring') {
     try {
       await manager.refreshNow(server);
     } catch (error) {
       if (!(error instanceof TransientAuthError)) throw error;
-      printNote(`warning: ${error.message} The current token is still valid.`);
+      ctx.out.note(`warning: ${error.message} The current token is still valid.`);
     }
   }
   return manager.accessToken(server);

@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import { printJson, printNote, printResult, success } from '../../output.js';
-import { runCommand } from '../../runner.js';
+import type { CliContext } from '../../context.js';
+import type { Dispatch } from '../../runner.js';
 
 interface AddOptions {
   clientId?: string;
@@ -10,7 +10,14 @@ interface AddOptions {
   redirectPort?: number;
 }
 
-export function registerServersAdd(servers: Command): void {
+export interface ServersAddInput {
+  name: string;
+  url: string;
+  /** The `oauth:` keys of config.yaml (snake_case, as people write them). */
+  oauth: Record<string, string | number>;
+}
+
+export function registerServersAdd(servers: Command, dispatch: Dispatch): void {
   servers
     .command('add')
     .description('add a server to config.yaml (then log in to it)')
@@ -42,21 +49,23 @@ Examples:
       --client-secret-env ACME_SECRET --scope "read write" --redirect-port 8976`,
     )
     .action((name: string, url: string, options: AddOptions, command: Command) =>
-      runCommand(command, async (ctx) => {
-        const { addServer, configPath } = await import('../../../config/index.js');
-        await addServer(ctx.home, { name, url, oauth: oauthKeys(options) });
-        const file = configPath(ctx.home);
-        if (ctx.json) {
-          printJson({ name, url, file });
-          return;
-        }
-        printResult(success(`Added ${name} (${url}) to ${file}`));
-        printNote(`Next: ${ctx.loginCommand(name)}`);
-      }),
+      dispatch(command, runServersAdd, { name, url, oauth: oauthKeys(options) }),
     );
 }
 
-/** The command line's options as the `oauth:` keys of config.yaml (snake_case, as people write them). */
+export async function runServersAdd(ctx: CliContext, input: ServersAddInput): Promise<void> {
+  const { addServers, configPath } = await import('../../../config/index.js');
+  await addServers(ctx.home, [input]);
+  const file = configPath(ctx.home);
+  if (ctx.json) {
+    ctx.out.json({ name: input.name, url: input.url, file });
+    return;
+  }
+  ctx.out.result(ctx.out.success(`Added ${input.name} (${input.url}) to ${file}`));
+  ctx.out.note(`Next: ${ctx.loginCommand(input.name)}`);
+}
+
+/** The command line's options as the `oauth:` keys of config.yaml. */
 function oauthKeys(options: AddOptions): Record<string, string | number> {
   const keys: Record<string, string | number> = {};
   if (options.clientId !== undefined) keys.client_id = options.clientId;

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
+import type { Dispatch } from '../../runner.js';
 import { registerServersAdd } from './add.js';
 import { registerServersList } from './list.js';
 import { registerServersRemove } from './remove.js';
 
-export function registerServers(program: Command): void {
+export function registerServers(program: Command, dispatch: Dispatch): void {
   const servers = program
     .command('servers')
     .description('add, remove and list the configured MCP servers (config.yaml in the home folder)')
@@ -15,7 +16,7 @@ Examples:
   $ mcp-oauth servers list
   $ mcp-oauth servers remove notion`,
     );
-  registerServersAdd(servers);
-  registerServersRemove(servers);
-  registerServersList(servers);
+  registerServersAdd(servers, dispatch);
+  registerServersRemove(servers, dispatch);
+  registerServersList(servers, dispatch);
 }

@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
-import { type ConfiguredServer, readConfig } from '../../context.js';
-import { printJson, printNote, printResult } from '../../output.js';
-import { runCommand } from '../../runner.js';
-import { styleFor } from '../../style.js';
+import { type CliContext, type ConfiguredServer, readConfig } from '../../context.js';
+import type { Dispatch } from '../../runner.js';
 import { renderTable } from '../../table.js';
 
-export function registerServersList(servers: Command): void {
+export function registerServersList(servers: Command, dispatch: Dispatch): void {
   servers
     .command('list')
     .description('list the configured servers (configuration only; see `status` for credentials)')
@@ -16,29 +14,28 @@ Examples:
   $ mcp-oauth servers list
   $ mcp-oauth servers list --json`,
     )
-    .action((_options: unknown, command: Command) =>
-      runCommand(command, async (ctx) => {
-        // Configuration only: no manager, no credential is read.
-        const config = await readConfig(ctx);
-        const list = [...config.servers.values()];
-        if (ctx.json) {
-          printJson({ servers: list.map(serverJson) });
-          return;
-        }
-        if (list.length === 0) {
-          printNote(`No servers in ${config.file}. Add one with: mcp-oauth servers add <name> <url>`);
-          return;
-        }
-        const style = styleFor(process.stdout);
-        printResult(
-          renderTable(
-            ['NAME', 'URL', 'CLIENT'],
-            list.map((s) => [s.name, s.url, clientCell(s)]),
-            { header: style.bold },
-          ),
-        );
-      }),
-    );
+    .action((_options: unknown, command: Command) => dispatch(command, runServersList, {}));
+}
+
+export async function runServersList(ctx: CliContext, _input: Record<string, never>): Promise<void> {
+  // Configuration only: no manager, no credential is read.
+  const config = await readConfig(ctx);
+  const list = [...config.servers.values()];
+  if (ctx.json) {
+    ctx.out.json({ servers: list.map(serverJson) });
+    return;
+  }
+  if (list.length === 0) {
+    ctx.out.note(`No servers in ${config.file}. Add one with: mcp-oauth servers add <name> <url>`);
+    return;
+  }
+  ctx.out.result(
+    renderTable(
+      ['NAME', 'URL', 'CLIENT'],
+      list.map((s) => [s.name, s.url, clientCell(s)]),
+      { header: ctx.out.outStyle.bold },
+    ),
+  );
 }
 
 /** Which client identity a login will use, as far as the configuration decides it. */

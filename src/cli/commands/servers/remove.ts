@@ -1,9 +1,13 @@
 import type { Command } from 'commander';
+import type { CliContext } from '../../context.js';
 import { withSession } from '../../context.js';
-import { printJson, printResult, success } from '../../output.js';
-import { runCommand } from '../../runner.js';
+import type { Dispatch } from '../../runner.js';
 
-export function registerServersRemove(servers: Command): void {
+export interface ServersRemoveInput {
+  name: string;
+}
+
+export function registerServersRemove(servers: Command, dispatch: Dispatch): void {
   servers
     .command('remove')
     .description('remove a server: revoke and delete its tokens, forget its client, drop its configuration')
@@ -17,22 +21,24 @@ Example:
   $ mcp-oauth servers remove notion`,
     )
     .action((name: string, _options: unknown, command: Command) =>
-      runCommand(command, async (ctx) => {
-        // Credentials first: if that fails (a lock held elsewhere), the configuration is still
-        // there, so running the same command again finishes the job.
-        await withSession(ctx, 'never', async ({ manager, config }) => {
-          // Not require(): a server whose client_secret_env is unset can still be removed.
-          const server = config.servers.get(name) ?? config.require(name);
-          manager.getOrBuildProvider(server.name, server.url, server.oauth);
-          await manager.remove(name);
-        });
-        const { removeServer } = await import('../../../config/index.js');
-        const removed = await removeServer(ctx.home, name);
-        if (ctx.json) {
-          printJson({ name, removed });
-          return;
-        }
-        printResult(success(`Removed ${name} (configuration, tokens and client registration)`));
-      }),
+      dispatch(command, runServersRemove, { name }),
     );
+}
+
+export async function runServersRemove(ctx: CliContext, { name }: ServersRemoveInput): Promise<void> {
+  // Credentials first: if that fails (a lock held elsewhere), the configuration is still there,
+  // so running the same command again finishes the job.
+  await withSession(ctx, 'never', async ({ manager, config }) => {
+    // Not require(): a server whose client_secret_env is unset can still be removed.
+    const server = config.servers.get(name) ?? config.require(name);
+    manager.getOrBuildProvider(server.name, server.url, server.oauth);
+    await manager.remove(name);
+  });
+  const { removeServer } = await import('../../../config/index.js');
+  const removed = await removeServer(ctx.home, name);
+  if (ctx.json) {
+    ctx.out.json({ name, removed });
+    return;
+  }
+  ctx.out.result(ctx.out.success(`Removed ${name} (configuration, tokens and client registration)`));
 }
