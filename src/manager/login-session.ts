@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { loginTimeoutMs } from '../config/oauth-config.js';
 import { LockTimeoutError, LoginError } from '../errors.js';
 import { openInBrowser } from '../oauth/browser.js';
-import { runLoginFlow } from '../oauth/login-flow.js';
 import { CREDENTIAL_SCHEMA_VERSION, type CredentialRecord, versionOf } from '../store/credential-record.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import type { CredentialCache } from './credential-cache.js';
@@ -86,6 +85,8 @@ export class LoginSession {
     const name = entry.name;
     // The stored record: its client registration is reused, and it is what the commit replaces.
     const existing = await this.store.get(entry.key).catch(() => undefined);
+    // Loaded here, not at start-up: only a login needs the protocol code and the MCP SDK.
+    const { runLoginFlow } = await import('../oauth/login-flow.js');
     const result = await runLoginFlow({
       server: name,
       serverUrl: entry.serverUrl,

@@ -1,5 +1,5 @@
 import { LockTimeoutError, McpOAuthError, NeedsReauthError, TransientAuthError } from '../errors.js';
-import { RefreshFailure } from '../oauth/token-refresh.js';
+import { RefreshFailure } from '../oauth/refresh-failure.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import type { CredentialCache } from './credential-cache.js';
 import type { EmitEvent } from './events.js';

@@ -2,9 +2,8 @@ import type { FetchLike } from '@modelcontextprotocol/client';
 import type { Clock } from '../clock.js';
 import { CorruptCredentialError, NewerSchemaError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { discover, issuerOf, resourceMismatch, resourceOf } from '../oauth/discovery.js';
+import { RefreshFailure } from '../oauth/refresh-failure.js';
 import { withTimeout } from '../oauth/timeout-fetch.js';
-import { RefreshFailure, refreshTokens } from '../oauth/token-refresh.js';
 import {
   type CredentialRecord,
   type RecordVersion,
@@ -92,6 +91,12 @@ export async function runRefreshTransaction(
       return markNeedsReauth(ctx, current, check.refreshBlocker ?? REASONS.noRefreshToken);
     }
 
+    // The protocol steps (and the MCP SDK under them) load only when a request is really sent:
+    // status, token and every adopting caller never pay for them.
+    const [{ discover, issuerOf, resourceMismatch, resourceOf }, { refreshTokens }] = await Promise.all([
+      import('../oauth/discovery.js'),
+      import('../oauth/token-refresh.js'),
+    ]);
     let discovery = current.discovery;
     if (!discovery?.authorizationServerMetadata) {
       // Cold load without metadata (split-origin servers): learn the real token endpoint first,

@@ -7,32 +7,8 @@ import {
   refreshAuthorization,
 } from '@modelcontextprotocol/client';
 import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/credential-record.js';
+import { RefreshFailure } from './refresh-failure.js';
 import { withTimeout } from './timeout-fetch.js';
-
-/** How a failed refresh must be treated. */
-export type RefreshFailureKind =
-  /** The grant is dead (invalid_grant, or the client was rejected): only a new login helps. */
-  | 'terminal'
-  /** Network error, timeout, 5xx, temporarily_unavailable: keep everything, back off, retry later. */
-  | 'transient';
-
-/** A failed token request, classified so the caller knows whether to keep or drop the credential. */
-export class RefreshFailure extends Error {
-  readonly kind: RefreshFailureKind;
-  /** The OAuth error code when the server sent one (never a token). */
-  readonly oauthCode: string | undefined;
-  constructor(
-    kind: RefreshFailureKind,
-    oauthCode: string | undefined,
-    detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(detail, options);
-    this.name = 'RefreshFailure';
-    this.kind = kind;
-    this.oauthCode = oauthCode;
-  }
-}
 
 // RFC 6749 §5.2 codes that mean the grant or the client will not work again without a login.
 const TERMINAL_CODES = new Set([

@@ -1,8 +1,4 @@
-import {
-  type AuthProvider,
-  extractWWWAuthenticateParams,
-  type FetchLike,
-} from '@modelcontextprotocol/client';
+import type { AuthProvider, FetchLike } from '@modelcontextprotocol/client';
 import { NeedsReauthError } from '../errors.js';
 import type { Challenge, ProviderPort } from '../manager/provider-port.js';
 import { REASONS } from '../manager/usability.js';
@@ -42,7 +38,7 @@ export class ManagedProvider implements AuthProvider {
   readonly onUnauthorized = async (ctx: UnauthorizedContext): Promise<void> => {
     const carried = this.carried.get(ctx.response);
     const rejected = carried === undefined ? undefined : carried === '' ? null : carried;
-    const recovered = await this.manager.handle401(this.name, rejected, challengeOf(ctx.response));
+    const recovered = await this.manager.handle401(this.name, rejected, await challengeOf(ctx.response));
     if (!recovered) {
       throw new NeedsReauthError(
         this.name,
@@ -68,7 +64,8 @@ export class ManagedProvider implements AuthProvider {
     this.carried.set(response, token ?? '');
     if (response.status !== 401 || !isReplayable(init?.body)) return response;
     // A 401 means the server did not run the request, so one retry after recovery is safe.
-    if (!(await this.manager.handle401(this.name, token ?? null, challengeOf(response)))) return response;
+    if (!(await this.manager.handle401(this.name, token ?? null, await challengeOf(response))))
+      return response;
     await response.body?.cancel().catch(() => {});
     const retryToken = await this.token();
     if (retryToken === undefined) return response;
@@ -83,7 +80,9 @@ export class ManagedProvider implements AuthProvider {
 type UnauthorizedContext = Parameters<NonNullable<AuthProvider['onUnauthorized']>>[0];
 
 /** The parts of a 401's `WWW-Authenticate` challenge that shape a login (RFC 6750 §3, RFC 9728 §5.1). */
-function challengeOf(response: Response): Challenge {
+async function challengeOf(response: Response): Promise<Challenge> {
+  // Loaded on the first 401 only: a process that just reads tokens (the CLI) never loads the SDK.
+  const { extractWWWAuthenticateParams } = await import('@modelcontextprotocol/client');
   const { scope, resourceMetadataUrl } = extractWWWAuthenticateParams(response);
   return { ...(scope ? { scope } : {}), ...(resourceMetadataUrl ? { resourceMetadataUrl } : {}) };
 }
