@@ -1,32 +1,20 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestbed, type Testbed } from '../kit/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Testbed } from '../kit/index.js';
+import { scriptedBrowserHook } from '../support/browser-hook.js';
 import { textOf } from '../support/mcp-client.js';
-import { tempHome } from '../support/temp-home.js';
-import { runCli, scriptedBrowserCommand, storedSecrets } from './harness.js';
+import { type CliOptions, storedSecrets, useCliTestbed } from './harness.js';
 
 // One authorization server and MCP server for the file; a fresh home (and so a fresh client
 // registration) per test.
+const t = useCliTestbed();
 let bed: Testbed;
 let home: string;
-let cleanup: () => Promise<void>;
-let browser: { BROWSER: string };
-
-beforeAll(async () => {
-  bed = await startTestbed();
-  browser = { BROWSER: await scriptedBrowserCommand() };
+beforeEach(() => {
+  ({ bed, home } = t);
 });
-afterAll(async () => {
-  await bed?.close();
-});
-beforeEach(async () => {
-  ({ home, cleanup } = await tempHome());
-});
-afterEach(async () => {
-  await cleanup();
-});
-
-const cli = (args: string[], env: Record<string, string> = {}) => runCli(['--home', home, ...args], { env });
+const browser: CliOptions = { openBrowser: scriptedBrowserHook() };
+const cli = (args: string[], options: CliOptions = {}) => t.cli(args, options);
 
 /** The token a script would get, used the way a script would: as a bearer token on an MCP call. */
 async function callWithBearer(token: string): Promise<string> {

@@ -1,38 +1,40 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { scriptedBrowse, scriptedDeviceApproval, startTestbed, type Testbed } from '../kit/index.js';
-import { tempHome } from '../support/temp-home.js';
-import { runCli, scriptedBrowserCommand, spawnCli, storedSecrets, writeConfig } from './harness.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { scriptedBrowse, scriptedDeviceApproval, type Testbed } from '../kit/index.js';
+import { scriptedBrowserHook } from '../support/browser-hook.js';
+import {
+  runCli,
+  scriptedBrowserCommand,
+  spawnCli,
+  startCli,
+  storedSecrets,
+  useCliTestbed,
+  writeKitConfig,
+} from './harness.js';
 
+// One kit for the file, a home per test. Logins run in-process, except where two processes or a
+// signal are the point (those spawn the binary).
+const t = useCliTestbed();
 let home: string;
-let cleanup: () => Promise<void>;
-
-beforeEach(async () => {
-  ({ home, cleanup } = await tempHome());
-});
-afterEach(async () => {
-  await cleanup();
+beforeEach(() => {
+  home = t.home;
 });
 
 // A short login deadline: if a flow is not implemented and the login falls back to waiting for
 // a browser, the test fails in seconds instead of at the library's 300 s default. BROWSER=false
 // makes such a fallback fail at once.
-const configure = (bed: Testbed) =>
-  writeConfig(home, `servers:\n  kit:\n    url: ${bed.mcp.url}\n    oauth:\n      timeout: 20\n`);
+const configure = (bed: Testbed) => writeKitConfig(home, bed.mcp.url);
 
 describe('login --no-browser (paste the redirected URL; stdin is a pipe)', () => {
   let bed: Testbed;
-  beforeAll(async () => {
-    bed = await startTestbed();
-  });
-  afterAll(async () => {
-    await bed?.close();
+  beforeAll(() => {
+    bed = t.bed;
   });
 
   it('prints the authorization URL on stderr, reads the redirected URL on stdin, logs in', async () => {
     await configure(bed);
-    const cli = await spawnCli(['--home', home, 'login', 'kit', '--no-browser'], {
+    const cli = startCli(['--home', home, 'login', 'kit', '--no-browser'], {
       env: { BROWSER: 'false' },
     });
     const [url] = await cli.waitForStderr(new RegExp(`${escapeRegExp(bed.as.issuer)}/\\S+`));
@@ -42,7 +44,7 @@ describe('login --no-browser (paste the redirected URL; stdin is a pipe)', () =>
 
     const { callbackUrl: redirected } = await scriptedBrowse(url, { loadCallback: false });
     expect(new URL(redirected).searchParams.get('code')).toBeTruthy();
-    cli.child.stdin.end(`${redirected}\n`);
+    cli.stdin.end(`${redirected}\n`);
 
     const result = await cli.result;
     expect(result.code, result.stderr).toBe(0);
@@ -54,13 +56,13 @@ describe('login --no-browser (paste the redirected URL; stdin is a pipe)', () =>
 
   it('a pasted URL with the wrong state fails with exit 1 and changes nothing', async () => {
     await configure(bed);
-    const cli = await spawnCli(['--home', home, 'login', 'kit', '--no-browser'], {
+    const cli = startCli(['--home', home, 'login', 'kit', '--no-browser'], {
       env: { BROWSER: 'false' },
     });
     const [url] = await cli.waitForStderr(new RegExp(`${escapeRegExp(bed.as.issuer)}/\\S+`));
     const redirected = new URL((await scriptedBrowse(url, { loadCallback: false })).callbackUrl);
     redirected.searchParams.set('state', 'forged');
-    cli.child.stdin.end(`${redirected.href}\n`);
+    cli.stdin.end(`${redirected.href}\n`);
     const result = await cli.result;
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('That address belongs to another login attempt');
@@ -73,13 +75,12 @@ describe('login --no-browser (paste the redirected URL; stdin is a pipe)', () =>
 
 describe('login through the browser: one authorization per server, transactional', () => {
   let bed: Testbed;
+  // The spawned logins' BROWSER; the in-process ones use the hook.
   let browser: string;
+  const openBrowser = scriptedBrowserHook();
   beforeAll(async () => {
-    bed = await startTestbed();
+    bed = t.bed;
     browser = await scriptedBrowserCommand();
-  });
-  afterAll(async () => {
-    await bed?.close();
   });
 
   it('two concurrent logins for one server: one authorization, the second process joins it', async () => {
@@ -114,9 +115,7 @@ describe('login through the browser: one authorization per server, transactional
 
   it('login --json prints one object with the status and no token', async () => {
     await configure(bed);
-    const login = await runCli(['--home', home, '--json', 'login', 'kit'], {
-      env: { BROWSER: browser },
-    });
+    const login = await runCli(['--home', home, '--json', 'login', 'kit'], { openBrowser });
     expect(login.code, login.stderr).toBe(0);
     const result = JSON.parse(login.stdout);
     expect(result).toMatchObject({ server: 'kit', joined: false, status: { name: 'kit', state: 'valid' } });
@@ -142,7 +141,7 @@ describe('login through the browser: one authorization per server, transactional
 
   it('a failed login leaves the previous credential byte for byte', async () => {
     await configure(bed);
-    const first = await runCli(['--home', home, 'login', 'kit'], { env: { BROWSER: browser } });
+    const first = await runCli(['--home', home, 'login', 'kit'], { openBrowser });
     expect(first.code, first.stderr).toBe(0);
     const credentials = join(home, 'credentials');
     const snapshot = async () => {
@@ -163,16 +162,13 @@ describe('login through the browser: one authorization per server, transactional
 
 describe('login --device (RFC 8628)', () => {
   let bed: Testbed;
-  beforeAll(async () => {
-    bed = await startTestbed();
-  });
-  afterAll(async () => {
-    await bed?.close();
+  beforeAll(() => {
+    bed = t.bed;
   });
 
   it('prints the verification URI and the user code, then logs in once the code is approved', async () => {
     await configure(bed);
-    const cli = await spawnCli(['--home', home, 'login', 'kit', '--device'], { env: { BROWSER: 'false' } });
+    const cli = startCli(['--home', home, 'login', 'kit', '--device'], { env: { BROWSER: 'false' } });
     const [, verificationUri, userCode] = await cli.waitForStderr(
       /visit (\S+) and enter the code:\n\n {2}(\S+)\n/,
     );

@@ -1,30 +1,19 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestbed, type Testbed } from '../kit/index.js';
-import { tempHome } from '../support/temp-home.js';
-import { runCli, scriptedBrowserCommand } from './harness.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { Testbed } from '../kit/index.js';
+import { scriptedBrowserHook } from '../support/browser-hook.js';
+import { type CliOptions, useCliTestbed } from './harness.js';
 
+const t = useCliTestbed();
 let bed: Testbed;
-let browser: string;
 let home: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  bed = await startTestbed();
-  browser = await scriptedBrowserCommand();
+beforeEach(() => {
+  ({ bed, home } = t);
 });
-afterAll(async () => {
-  await bed?.close();
-});
-beforeEach(async () => {
-  ({ home, cleanup } = await tempHome());
-});
-afterEach(async () => {
-  await cleanup();
-});
-
-const cli = (args: string[], env: Record<string, string> = {}) => runCli(['--home', home, ...args], { env });
+const browser = scriptedBrowserHook();
+const cli = (args: string[], env: CliOptions['env'] = {}, options: CliOptions = {}) =>
+  t.cli(args, { env, ...options });
 
 describe('mcp-oauth servers', () => {
   it('add writes config.yaml (0600, home 0700) with the options as oauth keys; list shows them', async () => {
@@ -85,7 +74,7 @@ describe('mcp-oauth servers', () => {
 
   it('remove revokes at the server and deletes the credential, the client and the configuration', async () => {
     expect((await cli(['servers', 'add', 'kit', bed.mcp.url])).code).toBe(0);
-    expect((await cli(['login', 'kit'], { BROWSER: browser })).code).toBe(0);
+    expect((await cli(['login', 'kit'], {}, { openBrowser: browser })).code).toBe(0);
     expect(await readdir(join(home, 'credentials'))).not.toEqual([]);
     const revocations = bed.as.stats.revocations;
 

@@ -2,10 +2,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROWSER_COMMAND, startTestbed, type Testbed } from '../kit/index.js';
-import { tempHome } from '../support/temp-home.js';
-import { cliEntry, REPO_ROOT, writeConfig } from './harness.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BROWSER_COMMAND } from '../kit/index.js';
+import { cliEntry, REPO_ROOT, useCliTestbed, writeConfig } from './harness.js';
 
 const run = promisify(execFile);
 
@@ -42,9 +41,7 @@ const COLOUR_CODE = new RegExp(
 );
 
 describe.skipIf(!tmux)('login in a terminal (tmux)', () => {
-  let bed: Testbed;
-  let home: string;
-  let cleanup: () => Promise<void>;
+  const t = useCliTestbed();
   const socket = `mcp-oauth-test-${process.pid}`;
   const tmuxCmd = (...args: string[]) =>
     run(tmux!, ['-u', '-L', socket, ...args], {
@@ -62,17 +59,12 @@ describe.skipIf(!tmux)('login in a terminal (tmux)', () => {
     }
   }
 
-  beforeAll(async () => {
-    bed = await startTestbed();
-    ({ home, cleanup } = await tempHome());
-  });
   afterAll(async () => {
     await tmuxCmd('kill-server').catch(() => {});
-    await bed?.close();
-    await cleanup?.();
   });
 
   it('shows a spinner with the elapsed time while the browser is out, then the success line', async () => {
+    const { bed, home } = t;
     await writeConfig(home, `servers:\n  kit:\n    url: ${bed.mcp.url}\n`);
     const go = join(dirname(home), 'browser-may-go');
     const env = {

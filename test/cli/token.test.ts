@@ -1,40 +1,31 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startTestbed, type Testbed } from '../kit/index.js';
-import { tempHome } from '../support/temp-home.js';
-import { runCli, scriptedBrowserCommand, writeConfig } from './harness.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Testbed } from '../kit/index.js';
+import { scriptedBrowserHook } from '../support/browser-hook.js';
+import { type CliOptions, useCliTestbed } from './harness.js';
 
 // `token` is what scripts call: it must refresh an expired token by itself, and turn a dead grant
 // into exit 3 with the command to run, never into a token that does not work.
+const t = useCliTestbed();
 let bed: Testbed;
-let browser: string;
 let home: string;
-let cleanup: () => Promise<void>;
-
-beforeAll(async () => {
-  bed = await startTestbed();
-  browser = await scriptedBrowserCommand();
-});
-afterAll(async () => {
-  await bed?.close();
-});
 beforeEach(async () => {
-  ({ home, cleanup } = await tempHome());
-  await writeConfig(home, `servers:\n  kit:\n    url: ${bed.mcp.url}\n`);
+  ({ bed, home } = t);
+  await t.configureKit({ timeout: null });
 });
-afterEach(async () => {
+afterEach(() => {
   bed.as.setAccessTokenTtl(3600);
-  await cleanup();
 });
+const browser = scriptedBrowserHook();
+const cli = (args: string[], env: CliOptions['env'] = {}, options: CliOptions = {}) =>
+  t.cli(args, { env, ...options });
 
-const cli = (args: string[], env: Record<string, string> = {}) => runCli(['--home', home, ...args], { env });
-
-/** Logs in with a 2 s access token, then waits until it has expired. */
+/** Logs in with a 1 s access token, then waits until it has expired. */
 async function loginWithExpiredToken(): Promise<void> {
-  bed.as.setAccessTokenTtl(2);
-  const login = await cli(['login', 'kit'], { BROWSER: browser });
+  bed.as.setAccessTokenTtl(1);
+  const login = await cli(['login', 'kit'], {}, { openBrowser: browser });
   expect(login.code, login.stderr).toBe(0);
   bed.as.setAccessTokenTtl(3600);
-  await new Promise((r) => setTimeout(r, 2_200));
+  await new Promise((r) => setTimeout(r, 1_200));
   const status = JSON.parse((await cli(['status', 'kit', '--json'])).stdout).servers[0];
   expect(status.state).toBe('expired');
 }
