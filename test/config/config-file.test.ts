@@ -2,7 +2,7 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { addServer, configPath, loadConfig, removeServer } from '../../src/config/index.js';
+import { addServer, addServers, configPath, loadConfig, removeServer } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { ensureHome } from '../../src/home-folder.js';
 import { tempHome } from '../support/temp-home.js';
@@ -563,6 +563,78 @@ servers:
     expect(error.message).toBe(
       `${file}: invalid YAML at line 4, column 1: All mapping items must start at the same column.`,
     );
+  });
+});
+
+describe('addServers', () => {
+  const many = (count: number, prefix = 'server') =>
+    Array.from({ length: count }, (_, i) => ({
+      name: `${prefix}-${i}`,
+      url: `https://mcp-${i}.example.com/mcp`,
+    }));
+
+  it('adds every server of the batch in order, keeping the comments of an existing file', async () => {
+    await writeConfig('# by hand\nservers:\n  notion:\n    url: https://mcp.notion.com/mcp # prod\n');
+    const added = await addServers(home, [
+      ...many(200),
+      { name: 'acme', url: 'https://mcp.acme.example/mcp', oauth: { client_id: 'c', redirect_port: '8976' } },
+    ]);
+    expect(added.map((s) => s.name)).toEqual([...many(200).map((s) => s.name), 'acme']);
+    expect(added.at(-1)).toEqual({
+      name: 'acme',
+      url: 'https://mcp.acme.example/mcp',
+      oauth: { clientId: 'c', redirectPort: 8976 },
+    });
+    const text = await readFile(file, 'utf8');
+    expect(
+      text.startsWith(
+        '# by hand\nservers:\n  notion:\n    url: https://mcp.notion.com/mcp # prod\n  server-0:\n',
+      ),
+    ).toBe(true);
+    expect(await mode(file)).toBe(0o600);
+    const loaded = await loadConfig(home);
+    expect(loaded.servers.size).toBe(202);
+    expect([...loaded.servers.keys()].slice(0, 3)).toEqual(['notion', 'server-0', 'server-1']);
+    expect(loaded.servers.get('acme')?.oauth).toEqual({ clientId: 'c', redirectPort: 8976 });
+  });
+
+  it('is all or nothing: one invalid entry, a name taken, or a name given twice writes nothing', async () => {
+    await addServer(home, { name: 'notion', url: 'https://mcp.notion.com/mcp' });
+    const before = await readFile(file, 'utf8');
+
+    // The error addServer gives for the same entry.
+    const single = await configErrorOf(addServer(home, { name: 'bad', url: 'not a url' }));
+    const batch = await configErrorOf(addServers(home, [...many(5), { name: 'bad', url: 'not a url' }]));
+    expect(batch.message).toBe(single.message);
+    expect([batch.file, batch.server, batch.key]).toEqual([single.file, single.server, single.key]);
+
+    const taken = await configErrorOf(
+      addServers(home, [...many(5), { name: 'notion', url: 'https://x.example/mcp' }]),
+    );
+    expect(taken.message).toBe(
+      `${file}: servers.notion already exists; choose another name, or remove the existing server first.`,
+    );
+    const twice = await configErrorOf(addServers(home, [...many(5), ...many(1)]));
+    expect(twice.message).toBe(
+      `${file}: servers.server-0 already exists; choose another name, or remove the existing server first.`,
+    );
+    expect(twice.server).toBe('server-0');
+    expect(await readFile(file, 'utf8')).toBe(before);
+  });
+
+  it('an empty batch creates nothing', async () => {
+    const fresh = join(dirname(home), 'untouched-home');
+    expect(await addServers(fresh, [])).toEqual([]);
+    expect(await exists(fresh)).toBe(false);
+  });
+
+  it('loses no entry when batches run at once (one lock per batch)', async () => {
+    await Promise.all([
+      addServers(home, many(50, 'a')),
+      addServers(home, many(50, 'b')),
+      addServer(home, many(1, 'c')[0]!),
+    ]);
+    expect((await loadConfig(home)).servers.size).toBe(101);
   });
 });
 
