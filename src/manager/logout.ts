@@ -12,11 +12,18 @@ export interface LogoutOutcome {
   existed: boolean;
 }
 
+/** The outcome, and the record the logout left in the store (undefined: none). */
+export interface LogoutResult {
+  outcome: LogoutOutcome;
+  record: CredentialRecord | undefined;
+}
+
 /**
  * Logs out of `entry`'s server under the refresh lock: revokes the refresh token (or the access
  * token when there is none) where the authorization server offers revocation, best effort, then
  * deletes the tokens. `reset` deletes the whole record, client registration and discovery
- * included, so the next login registers again. The caller re-reads the entry afterwards.
+ * included, so the next login registers again. Returns what it left in the store, for the
+ * caller's cache.
  *
  * @see [RFC 7009 §2. Token Revocation](https://www.rfc-editor.org/rfc/rfc7009.html#section-2)
  */
@@ -25,25 +32,26 @@ export async function logOut(
   store: CredentialStore,
   entry: ServerEntry,
   options: { reset?: boolean } = {},
-): Promise<LogoutOutcome> {
-  const body = async (): Promise<LogoutOutcome> => {
+): Promise<LogoutResult> {
+  const body = async (): Promise<LogoutResult> => {
     const current = await store.get(entry.key).catch(() => undefined);
-    if (!current) return { revoked: false, existed: false };
+    if (!current) return { outcome: { revoked: false, existed: false }, record: undefined };
     const revoked = await revoke(settings, current);
+    const outcome = { revoked, existed: true };
     if (options.reset) {
       await store.delete(entry.key, versionOf(current));
-    } else {
-      const { tokens: _dropped, reauthReason: _reason, ...rest } = current;
-      const next: CredentialRecord = {
-        ...rest,
-        recordId: randomUUID(),
-        generation: current.generation + 1,
-        state: 'valid',
-        updatedAt: settings.clock.now(),
-      };
-      await store.put(entry.key, next, versionOf(current));
+      return { outcome, record: undefined };
     }
-    return { revoked, existed: true };
+    const { tokens: _dropped, reauthReason: _reason, ...rest } = current;
+    const next: CredentialRecord = {
+      ...rest,
+      recordId: randomUUID(),
+      generation: current.generation + 1,
+      state: 'valid',
+      updatedAt: settings.clock.now(),
+    };
+    const put = await store.put(entry.key, next, versionOf(current));
+    return { outcome, record: put.ok ? next : put.current };
   };
   return underCredentialLock(store, entry.key, settings.lock, body);
 }

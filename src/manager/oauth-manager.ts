@@ -173,9 +173,14 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    */
   async logout(name: string, options: { reset?: boolean } = {}): Promise<LogoutOutcome> {
     const entry = await this.registry.resolve(name);
-    const outcome = await logOut(this.settings, this.store, entry, options);
-    this.cache.invalidate(entry);
-    await this.cache.reload(entry, 'logout');
+    const { outcome, record } = await logOut(this.settings, this.store, entry, options);
+    if (outcome.existed) {
+      await this.cache.adopt(entry, record, 'logout');
+    } else {
+      // Nothing was readable: re-read, so an unreadable record's notice stays for status.
+      this.cache.invalidate(entry);
+      await this.cache.reload(entry, 'logout');
+    }
     return outcome;
   }
 
