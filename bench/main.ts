@@ -39,7 +39,7 @@ const settings = quick
       sdkMaxN: 100,
       processes: [2, 4],
       callsPerProcess: 50,
-      scale: { servers: 100, runs: 2, idleMs: 1000 },
+      scale: { servers: 100, runs: 2, idleMs: 1000, cliRounds: 3 },
     }
   : {
       hotPath: { rounds: 21, iterations: 100_000 },
@@ -51,7 +51,7 @@ const settings = quick
       sdkMaxN: 10_000,
       processes: [2, 4, 8, 16],
       callsPerProcess: 50,
-      scale: { servers: 1000, runs: 5, idleMs: 3000 },
+      scale: { servers: 1000, runs: 5, idleMs: 3000, cliRounds: 11 },
     };
 const POOL_CONNECTIONS = 64;
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -359,7 +359,7 @@ async function main() {
       leftColumns: [0],
       rows: [
         [
-          `mcp-oauth status --json, ${n} servers (median of ${scale.runs}, ${scale.cli === 'dist' ? 'node dist/cli/main.js' : 'node --import tsx src/cli/main.ts'})`,
+          `mcp-oauth status --json, ${n} servers (median of ${scale.runs}, the bundle of npm run build)`,
           `${fmt.ms(scale.status.wallMs)} ms`,
         ],
         [
@@ -387,15 +387,30 @@ async function main() {
           `CPU of the idle manager watching ${n} records (${(scale.startup.idleMs / 1000).toFixed(0)} s)`,
           `${scale.startup.idleCpuPercent.toFixed(1)}% of one core`,
         ],
-        [
-          `setup: addServer x ${n} (each rewrites config.yaml)`,
-          `${fmt.ms(scale.addServerTotalMs)} ms (the last one ${fmt.ms(scale.addServerLastMs)} ms)`,
-        ],
+        [`setup: addServers of ${n} servers (one write of config.yaml)`, `${fmt.ms(scale.addServersMs)} ms`],
         [`setup: FileCredentialStore.put x ${n}`, `${fmt.ms(scale.putTotalMs)} ms`],
       ],
     };
     out(`\n5. Scale: ${n} configured servers with credentials`);
     out(renderText(scaleTable));
+
+    // 6. CLI start-up -------------------------------------------------------------------------------
+    const cli = scale.cliStartup;
+    const cliTable: Table = {
+      headers: ['mcp-oauth', 'median', 'x node -e 0', 'goal', ''],
+      leftColumns: [0, 4],
+      rows: cli.cases.map((c) => [
+        c.label,
+        `${fmt.ms(c.wallMs)} ms`,
+        fmt.ratio(c.ratio),
+        `<= ${c.goalRatio}x`,
+        c.withinGoal ? 'met' : 'missed',
+      ]),
+    };
+    out(
+      `\n6. CLI start-up: spawn to exit, median of ${cli.rounds} rounds, as a ratio to node -e 0 in the same round (node -e 0: ${fmt.ms(cli.nodeBaselineMs)} ms)`,
+    );
+    out(renderText(cliTable));
 
     // headline ------------------------------------------------------------------------------------
     const biggest = Math.max(...settings.herdSizes);
@@ -421,6 +436,7 @@ async function main() {
       crossProcess: { p: maxP, ours: lockBig && pickXp(lockBig), seed: seedBig && pickXp(seedBig) },
       roundTripLatencyRatio: roundTrip.latencyRatio,
       status: { servers: scale.servers, wallMs: scale.status.wallMs, maxRssKb: scale.status.maxRssKb },
+      cliStartup: Object.fromEntries(scale.cliStartup.cases.map((c) => [c.label, c.ratio])),
     };
     const headlineLines = [
       `token(): ${fmt.int(hotPath.token.nsPerOp)} ns, ${fmt.ratio(1 / hotPath.tokenVsStatSync)} cheaper than the seed's statSync per call`,
@@ -432,6 +448,7 @@ async function main() {
         : undefined,
       `authenticated round trip: ${fmt.ratio(roundTrip.latencyRatio)} the unauthenticated one (client side alone: ${fmt.ratio(roundTrip.clientSideLatencyRatio)})`,
       `mcp-oauth status --json with ${n} servers: ${fmt.ms(scale.status.wallMs)} ms, ${(scale.status.maxRssKb / 1024).toFixed(0)} MB peak RSS`,
+      `mcp-oauth start-up in multiples of node -e 0: ${scale.cliStartup.cases.map((c) => `${c.label} ${fmt.ratio(c.ratio)}`).join(', ')}`,
     ].filter((line): line is string => line !== undefined);
     out('\nHeadline');
     for (const line of headlineLines) out(`  ${line}`);
@@ -494,6 +511,10 @@ async function main() {
         `**5. Scale**: ${n} configured servers with credentials`,
         '',
         renderMarkdown(scaleTable),
+        '',
+        `**6. CLI start-up**: spawn to exit, median of ${cli.rounds} rounds, as a ratio to \`node -e 0\` in the same round (node -e 0: ${fmt.ms(cli.nodeBaselineMs)} ms)`,
+        '',
+        renderMarkdown(cliTable),
       ].join('\n');
       const updated = await updateBenchmarksMd(markdown);
       out(

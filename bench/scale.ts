@@ -3,8 +3,9 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { addServer } from '../src/config/index.js';
+import { addServers } from '../src/config/index.js';
 import { type CredentialRecord, FileCredentialStore } from '../src/index.js';
+import { benchCliStartup, buildCli, type CliStartupResult } from './cli-startup.js';
 import { cloneRecordFor } from './fake-record.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -22,15 +23,11 @@ export interface CliRun {
 
 export interface ScaleResult {
   servers: number;
-  /** How the CLI was run: the build (`node dist/cli/main.js`) or the sources through tsx. */
-  cli: 'dist' | 'tsx';
   /** How peak memory was read: `/usr/bin/time -v`, or process.resourceUsage() in a preload. */
   rssProbe: 'time -v' | 'resourceUsage';
   runs: number;
-  /** Setup: `addServer` for every server, one after the other (each re-reads and rewrites config.yaml). */
-  addServerTotalMs: number;
-  /** The last of those `addServer` calls (the file already holds every other server). */
-  addServerLastMs: number;
+  /** Setup: one `addServers` call with every server (one read and one write of config.yaml). */
+  addServersMs: number;
   /** Setup: FileCredentialStore.put of every record. */
   putTotalMs: number;
   /** `mcp-oauth status --json` with an empty home: the floor (process start, module loading). */
@@ -39,6 +36,8 @@ export interface ScaleResult {
   status: CliRun;
   /** (status - statusEmpty) / servers: what one more server costs the command. */
   statusMsPerServer: number;
+  /** The binary's start-up as ratios to `node -e 0`: --version, status (empty, all servers), token. */
+  cliStartup: CliStartupResult;
   startup: {
     configLoadMs: number;
     providersMs: number;
@@ -53,18 +52,13 @@ export interface ScaleResult {
   };
 }
 
-function cliCommand(): { kind: 'dist' | 'tsx'; args: string[] } {
-  const built = join(repoRoot, 'dist', 'cli', 'main.js');
-  if (existsSync(built)) return { kind: 'dist', args: [built] };
-  return { kind: 'tsx', args: ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'main.ts')] };
-}
-
 async function runStatus(
+  cliMain: string,
   home: string,
   scratch: string,
   useTime: boolean,
 ): Promise<Omit<CliRun, 'servers' | 'states'> & { stdout: string }> {
-  const cli = cliCommand();
+  const cli = { args: [cliMain] };
   const rssFile = join(scratch, `rss-${process.hrtime.bigint()}.txt`);
   const nodeArgs = useTime
     ? [...cli.args]
@@ -105,12 +99,18 @@ async function runStatus(
   return { wallMs, maxRssKb, stdout };
 }
 
-async function measureStatus(home: string, scratch: string, runs: number, useTime: boolean): Promise<CliRun> {
+async function measureStatus(
+  cliMain: string,
+  home: string,
+  scratch: string,
+  runs: number,
+  useTime: boolean,
+): Promise<CliRun> {
   const walls: number[] = [];
   const rss: number[] = [];
   let parsed: { servers: Array<{ state: string }> } = { servers: [] };
   for (let i = 0; i < runs; i++) {
-    const run = await runStatus(home, scratch, useTime);
+    const run = await runStatus(cliMain, home, scratch, useTime);
     walls.push(run.wallMs);
     rss.push(run.maxRssKb);
     parsed = JSON.parse(run.stdout);
@@ -143,8 +143,9 @@ async function measureStartup(home: string, idleMs: number): Promise<ScaleResult
 
 /**
  * A home with `servers` configured servers, each with a credential record: `config.yaml` written
- * through `addServer` (src/config), records through `FileCredentialStore.put`, cloned from a real
- * record (no thousand real logins needed; `status` and a token() still read every one).
+ * through one `addServers` (src/config), records through `FileCredentialStore.put`, cloned from a
+ * real record (no thousand real logins needed; `status` and a token() still read every one). The
+ * binary is the bundle `npm run build` makes, built from the current sources.
  */
 export async function benchScale(input: {
   parentDir: string;
@@ -152,22 +153,23 @@ export async function benchScale(input: {
   servers: number;
   runs: number;
   idleMs: number;
+  /** Rounds of the CLI start-up ratios. */
+  cliRounds: number;
   progress: (line: string) => void;
 }): Promise<ScaleResult> {
   const dir = await mkdtemp(join(input.parentDir, 'scale-'));
   const home = join(dir, 'home');
   const empty = join(dir, 'empty-home');
+  const single = join(dir, 'single-home');
+  const cli = await buildCli();
   try {
     const urls = Array.from({ length: input.servers }, (_, i) => `https://mcp-${i}.example.com/mcp`);
     let start = performance.now();
-    let addServerLastMs = 0;
-    for (let i = 0; i < input.servers; i++) {
-      const one = performance.now();
-      await addServer(home, { name: `server-${i}`, url: urls[i]! });
-      addServerLastMs = performance.now() - one;
-      if ((i + 1) % 250 === 0) input.progress(`  scale: ${i + 1}/${input.servers} servers added`);
-    }
-    const addServerTotalMs = performance.now() - start;
+    await addServers(
+      home,
+      urls.map((url, i) => ({ name: `server-${i}`, url })),
+    );
+    const addServersMs = performance.now() - start;
     start = performance.now();
     const store = new FileCredentialStore({ home, watch: false });
     const now = Date.now();
@@ -181,27 +183,68 @@ export async function benchScale(input: {
     }
     await store.close();
     const putTotalMs = performance.now() - start;
+    // `token` with a fresh token, in a home of its own: the cost of one credential, not of a
+    // thousand-server config.yaml.
+    await addServers(single, [{ name: 'server-0', url: urls[0]! }]);
+    const singleStore = new FileCredentialStore({ home: single, watch: false });
+    await singleStore.put(
+      { server: 'server-0' },
+      cloneRecordFor(input.template, 'server-0', urls[0]!, now),
+      null,
+    );
+    await singleStore.close();
 
     const useTime = existsSync(TIME);
     input.progress('  scale: mcp-oauth status --json');
-    const statusEmpty = await measureStatus(empty, dir, input.runs, useTime);
-    const status = await measureStatus(home, dir, input.runs, useTime);
+    const statusEmpty = await measureStatus(cli.main, empty, dir, input.runs, useTime);
+    const status = await measureStatus(cli.main, home, dir, input.runs, useTime);
+    input.progress(`  scale: mcp-oauth start-up against node -e 0 (${input.cliRounds} rounds)`);
+    const n = input.servers.toLocaleString('en-US');
+    const serversListed = (count: number) => (run: { stdout: string }) => {
+      const listed = (JSON.parse(run.stdout) as { servers: unknown[] }).servers.length;
+      return listed === count ? undefined : `listed ${listed} servers, expected ${count}`;
+    };
+    const cliStartup = await benchCliStartup({
+      main: cli.main,
+      rounds: input.cliRounds,
+      cases: [
+        { label: '--version', args: ['--version'], goalRatio: 2 },
+        {
+          label: 'status --json, 0 servers',
+          args: ['--home', empty, '--json', 'status'],
+          goalRatio: 2,
+          check: serversListed(0),
+        },
+        {
+          label: `status --json, ${n} servers logged in`,
+          args: ['--home', home, '--json', 'status'],
+          goalRatio: 3,
+          check: serversListed(input.servers),
+        },
+        {
+          label: 'token, a fresh token',
+          args: ['--home', single, 'token', 'server-0'],
+          goalRatio: 2,
+          check: (run) => (run.stdout.trim().length > 0 ? undefined : 'printed no token'),
+        },
+      ],
+    });
     input.progress('  scale: manager start-up');
     const startup = await measureStartup(home, input.idleMs);
     return {
       servers: input.servers,
-      cli: cliCommand().kind,
       rssProbe: useTime ? 'time -v' : 'resourceUsage',
       runs: input.runs,
-      addServerTotalMs,
-      addServerLastMs,
+      addServersMs,
       putTotalMs,
       statusEmpty,
       status,
       statusMsPerServer: (status.wallMs - statusEmpty.wallMs) / input.servers,
+      cliStartup,
       startup,
     };
   } finally {
+    await cli.remove();
     await rm(dir, { recursive: true, force: true });
   }
 }
