@@ -1,9 +1,9 @@
 import { constants } from 'node:fs';
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { Mutex, withTimeout } from 'async-mutex';
 import fsx from 'fs-native-extensions';
-import { LockTimeoutError } from './errors.js';
-import { toStoreError } from './fs-errors.js';
+import { LockTimeoutError, StoreError } from './errors.js';
+import { openSafeFile } from './file-safety.js';
 import type { Logger } from './logger.js';
 
 /** How `acquireFileLock` waits, and what its messages call the lock. */
@@ -55,7 +55,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * takeover to race (lock-directory schemes such as proper-lockfile let two waiters both take over
  * a dead holder's lock, which here would mean two refreshes of one rotating token). Polls with
  * `tryLock` (a blocking wait would hold a libuv thread per waiter) until `waitMs`, then
- * LockTimeoutError.
+ * LockTimeoutError. The lock file is opened without following a symbolic link and must be a
+ * regular file of the current user that group and others cannot write (UnsafeFileError).
  */
 export async function acquireFileLock(path: string, options: FileLockOptions): Promise<ReleaseLock> {
   const { waitMs, what } = options;
@@ -69,11 +70,12 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
       Math.max(0, waitMs),
       new LockTimeoutError(what, waitMs),
     ).acquire();
-    try {
-      handle = await open(path, constants.O_RDWR | constants.O_CREAT, 0o600);
-    } catch (error) {
-      throw toStoreError('open the lock file', path, error);
-    }
+    // No-follow and checked after opening: a symbolic link planted here must not create or lock
+    // its target, and a FIFO must not hang the open (UnsafeFileError, the file is left as it is).
+    const opened = await openSafeFile(path, 'the lock file', constants.O_RDWR | constants.O_CREAT, 0o600);
+    if (!opened)
+      throw new StoreError(`Could not create the lock file ${path}: its folder is missing. Retry.`);
+    handle = opened.handle;
     let delay = POLL_MIN_MS;
     while (!fsx.tryLock(handle.fd)) {
       const remaining = deadline - Date.now();

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fsyncFolder, isTempFileName, writeFileAtomic } from '../atomic-file.js';
 import { CorruptCredentialError, NewerSchemaError, StoreError } from '../errors.js';
 import { acquireFileLock } from '../file-lock.js';
+import { readSafeFile } from '../file-safety.js';
 import { errnoCode, toStoreError } from '../fs-errors.js';
 import { ensureHome, type HomeFolders, homeFolders, resolveHome } from '../home-folder.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -74,7 +75,10 @@ type CurrentRecord =
  * change notification across processes (fs.watch plus a fingerprint poll).
  *
  * The constructor does no I/O; the home folder is created and checked on first use (or by
- * `FileCredentialStore.open`), and an insecure home is refused with InsecureHomeError.
+ * `FileCredentialStore.open`), and an insecure home is refused with InsecureHomeError. Record and
+ * lock files are opened without following symbolic links; a link, a FIFO, a file of another user
+ * or one writable by group or others is refused with UnsafeFileError and left in place (never
+ * quarantined, never deleted).
  */
 export class FileCredentialStore implements CredentialStore {
   readonly home: string;
@@ -341,31 +345,24 @@ export class FileCredentialStore implements CredentialStore {
 
   private async fingerprintOfFile(path: string): Promise<string | undefined> {
     try {
-      return fingerprintOf(await fs.stat(path, { bigint: true }));
+      // lstat: a planted link is judged (and refused) by the read, not followed here.
+      return fingerprintOf(await fs.lstat(path, { bigint: true }));
     } catch (error) {
       if (isMissing(error)) return undefined;
       throw toStoreError('inspect the credential file', path, error);
     }
   }
 
-  /** The bytes of a file and the fingerprint of exactly those bytes; undefined when missing. */
+  /**
+   * The bytes of a record file and the fingerprint of exactly those bytes; undefined when missing.
+   * Opened without following a symbolic link and without blocking on a FIFO; a link, a FIFO or any
+   * other non-regular file, a file of another user, or one group or others can write is refused
+   * with UnsafeFileError naming the fix. Such a file is neither read nor quarantined: it is not an
+   * unreadable record of ours but something put there, so it stays for its owner to look at.
+   */
   private async readFile(path: string): Promise<{ bytes: Buffer; fingerprint: string } | undefined> {
-    let handle: fs.FileHandle;
-    try {
-      handle = await fs.open(path, 'r');
-    } catch (error) {
-      if (isMissing(error)) return undefined;
-      throw toStoreError('read the credential file', path, error);
-    }
-    try {
-      const stats = await handle.stat({ bigint: true });
-      const bytes = await handle.readFile();
-      return { bytes, fingerprint: fingerprintOf(stats) };
-    } catch (error) {
-      throw toStoreError('read the credential file', path, error);
-    } finally {
-      await handle.close().catch(() => {});
-    }
+    const file = await readSafeFile(path, 'the credential file');
+    return file && { bytes: file.bytes, fingerprint: fingerprintOf(file.stats) };
   }
 
   /** For change notification: which key a record file holds (only if its name matches that key). */
