@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, LoginError } from '../errors.js';
+import { displayText, sendLoginPage } from './login-pages.js';
 
 /** The port number that asks the OS for any free port. */
 export const ANY_FREE_PORT = 0;
@@ -32,19 +33,6 @@ export interface LoopbackCallback {
   close(): Promise<void>;
 }
 
-const escapeHtml = (s: string): string =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
-
-function page(res: ServerResponse, status: number, title: string, detail: string): void {
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(
-    `<!doctype html><meta charset="utf-8"><title>${escapeHtml(title)}</title><h1>${escapeHtml(title)}</h1><p>${escapeHtml(detail)}</p>`,
-  );
-}
-
 /**
  * Starts the loopback redirect listener of a native app: binds 127.0.0.1 only (not `localhost`,
  * which may resolve elsewhere), on a per-server `path`, and serves until the matching `state`
@@ -69,23 +57,25 @@ export async function startLoopbackCallback(options: {
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     if (req.method !== 'GET' || url.pathname !== options.path) {
-      page(res, 404, 'Not found', 'This address only receives the authorization response.');
+      sendLoginPage(res, 404, 'Not found', ['This address only receives the authorization response.']);
       return;
     }
     const state = url.searchParams.get('state');
     if (expectedState === undefined || state !== expectedState) {
-      page(res, 400, 'Unexpected request', 'The state parameter does not match the login in progress.');
+      sendLoginPage(res, 400, 'Unexpected request', [
+        'The state parameter does not match the login in progress.',
+      ]);
       return;
     }
-    const error = url.searchParams.get('error');
-    if (error) {
-      const description = url.searchParams.get('error_description') ?? '';
-      page(
-        res,
-        400,
-        'Authorization failed',
-        `${error}${description ? `: ${description}` : ''}. You can close this tab.`,
-      );
+    const rawError = url.searchParams.get('error');
+    if (rawError) {
+      // Both come from the authorization server: shown as text only, without control characters.
+      const error = displayText(rawError);
+      const description = displayText(url.searchParams.get('error_description') ?? '');
+      sendLoginPage(res, 400, 'Login failed', [
+        `The authorization server answered ${error}${description ? `: ${description}` : ''}.`,
+        `You are not logged in to ${options.server}. You can close this tab.`,
+      ]);
       settle?.({
         ok: false,
         error: new LoginError(options.server, `the authorization server answered ${error}`),
@@ -94,15 +84,12 @@ export async function startLoopbackCallback(options: {
     }
     const code = url.searchParams.get('code');
     if (!code) {
-      page(res, 400, 'Unexpected request', 'The response carries no authorization code.');
+      sendLoginPage(res, 400, 'Unexpected request', ['The response carries no authorization code.']);
       return;
     }
-    page(
-      res,
-      200,
-      'Authorization complete',
+    sendLoginPage(res, 200, 'Login complete', [
       `You are logged in to ${options.server}. You can close this tab.`,
-    );
+    ]);
     settle?.({ ok: true, value: { code, iss: url.searchParams.get('iss') ?? undefined } });
   };
 

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { LoginError } from '../errors.js';
+import { displayText } from './login-pages.js';
 import type { AuthorizationResponse } from './loopback-callback.js';
 
 /** The authorization response parameters found in a pasted line (any may be missing). */
@@ -79,7 +80,9 @@ export function readPastedResponse(input: {
         return;
       }
       if (pasted.error) {
-        const detail = `the authorization server answered ${pasted.error}${pasted.errorDescription ? ` (${pasted.errorDescription})` : ''}`;
+        // Server-supplied text bound for the terminal: no escape sequences, no line breaks.
+        const description = displayText(pasted.errorDescription ?? '');
+        const detail = `the authorization server answered ${displayText(pasted.error)}${description ? ` (${description})` : ''}`;
         finish(() => reject(new LoginError(input.server, detail)));
         return;
       }
