@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type BigIntStats, promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { fsyncFolder, isTempFileName, writeFileAtomic } from '../atomic-file.js';
+import { fsyncFolder, isTempFileName, tempFileTarget, writeFileAtomic } from '../atomic-file.js';
 import { CorruptCredentialError, NewerSchemaError, StoreError } from '../errors.js';
 import { acquireFileLock } from '../file-lock.js';
 import { readSafeFile } from '../file-safety.js';
@@ -49,7 +49,8 @@ export interface FileCredentialStoreOptions {
 /** Default period of the fallback fingerprint poll. */
 const DEFAULT_POLL_INTERVAL_MS = 1_000;
 const DEBOUNCE_MS = 10;
-const TEMP_FILE_MAX_AGE_MS = 10 * 60_000;
+/** Age after which a temp-looking file that no record writer made is removed. */
+const STRANGE_TEMP_FILE_MAX_AGE_MS = 10 * 60_000;
 const RECORD_SUFFIX = '.json';
 
 function fingerprintOf(stats: BigIntStats): string {
@@ -306,9 +307,15 @@ export class FileCredentialStore implements CredentialStore {
   }
 
   /**
-   * Removes temp files left by a writer that crashed between creating and renaming them (they are
-   * never a record: the record is only ever replaced by rename). Only old ones: a live writer's
-   * temp file is younger than a second.
+   * Removes temp files left by writers that died between creating and renaming them (they are
+   * never a record, the record is only ever replaced by rename, but they hold a whole record,
+   * tokens included). Runs at the first use of every store, so the next process to start sweeps
+   * them. A record's temp file is only ever written under that record's write lock, so "is its
+   * writer gone?" is exactly "can the write lock be taken now?": the kernel drops the lock when
+   * its holder dies, whatever pid it had, and a live writer (in this process, another process or
+   * another container on the same kernel) still holds it and keeps its file. The writer's pid in
+   * the name is not used: pids are reused and are per namespace. Temp files that no record
+   * writer could have made are left to the old rule (older than 10 minutes).
    */
   private async sweepTempFiles(): Promise<void> {
     let names: string[];
@@ -317,12 +324,39 @@ export class FileCredentialStore implements CredentialStore {
     } catch {
       return;
     }
-    const cutoff = Date.now() - TEMP_FILE_MAX_AGE_MS;
+    const orphans = new Map<string, string[]>();
+    const strangers: string[] = [];
     for (const name of names) {
       if (!isTempFileName(name)) continue;
+      const target = tempFileTarget(name);
+      const base = target?.endsWith(RECORD_SUFFIX) ? target.slice(0, -RECORD_SUFFIX.length) : undefined;
+      if (base !== undefined && RECORD_BASE_NAME.test(base))
+        orphans.set(base, [...(orphans.get(base) ?? []), name]);
+      else strangers.push(name);
+    }
+    for (const [base, temps] of orphans) {
+      let release: (() => Promise<void>) | undefined;
+      try {
+        // No wait: a held lock means a live writer; its file is swept by a later start if it dies.
+        release = await acquireFileLock(join(this.locksDir, `${base}.write`), {
+          waitMs: 0,
+          logger: this.logger,
+          what: 'a credential file (temp file sweep)',
+        });
+        // Every name was listed before the lock was taken and is never reused: its writer is done.
+        for (const name of temps) await fs.unlink(join(this.credentialsDir, name)).catch(() => {});
+        this.logger.debug('Removed temp files of a writer that died mid-write', { count: temps.length });
+      } catch {
+        // Held (a live writer) or refused (a hostile lock file): leave them.
+      } finally {
+        await release?.();
+      }
+    }
+    const cutoff = Date.now() - STRANGE_TEMP_FILE_MAX_AGE_MS;
+    for (const name of strangers) {
       const path = join(this.credentialsDir, name);
       try {
-        if ((await fs.stat(path)).mtimeMs < cutoff) await fs.unlink(path);
+        if ((await fs.lstat(path)).mtimeMs < cutoff) await fs.unlink(path);
       } catch {
         // Best effort: another process may be sweeping too.
       }
