@@ -50,7 +50,11 @@ export function chromiumAvailability(): {
 
 /** Launches headless Chromium (`--no-sandbox`: CI runs as root); an error says how to install it. */
 export async function launchChromium(executablePath: string | undefined): Promise<Browser> {
-  if (!executablePath) throw new Error(`No Chromium binary found. ${CHROMIUM_INSTALL_HINT}`);
+  if (!executablePath) {
+    const configured = process.env.CHROMIUM_PATH?.trim();
+    const where = configured ? `CHROMIUM_PATH=${configured} is not an executable file` : 'none on PATH';
+    throw new Error(`No Chromium binary found (${where}). ${CHROMIUM_INSTALL_HINT}`);
+  }
   try {
     return await puppeteer.launch({
       executablePath,
