@@ -96,7 +96,13 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     let provider = this.providers.get(entry);
     if (!provider) {
       for (const [old, stale] of this.providers) if (stale.name === name) this.providers.delete(old);
-      provider = new ManagedProvider(this, name, this.settings.fetchFn);
+      provider = new ManagedProvider(
+        this,
+        name,
+        this.settings.fetchFn,
+        entry.serverUrl,
+        () => entry.record?.binding.resource,
+      );
       this.providers.set(entry, provider);
     }
     return provider;
