@@ -8,10 +8,14 @@ import { normalizeServerUrl } from './server-url.js';
 /**
  * The manager's entries, one per (account, server), keyed like the store keys their records.
  * A name becomes an entry here, once per call from the public API; the parts below receive the
- * entry itself.
+ * entry itself. The account is the registry's own, so a name is the key within it: the hot path
+ * looks the name up without building a key.
  */
 export class EntryRegistry {
+  /** By server name (this registry's account). */
   private readonly entries = new Map<string, ServerEntry>();
+  /** The same entries by store key id, for the store's change notifications. */
+  private readonly byId = new Map<string, ServerEntry>();
   private closed = false;
 
   constructor(
@@ -38,21 +42,22 @@ export class EntryRegistry {
     if (typeof name !== 'string' || name.length === 0)
       throw new ConfigError('A server name must be a non-empty string.');
     const url = normalizeServerUrl(name, serverUrl);
-    const id = keyId(this.keyFor(name));
-    const existing = this.entries.get(id);
+    const existing = this.entries.get(name);
     if (existing && existing.serverUrl === url) {
       existing.config = config;
       return { entry: existing, replaced: false };
     }
-    const entry = new ServerEntry(name, this.keyFor(name), url, config);
-    this.entries.set(id, entry);
+    const key = this.keyFor(name);
+    const entry = new ServerEntry(name, key, url, config);
+    this.entries.set(name, entry);
+    this.byId.set(keyId(key), entry);
     return { entry, replaced: existing !== undefined };
   }
 
   /** The registered entry of `name`; a usage error naming the fix when there is none. */
   get(name: string): ServerEntry {
     this.assertOpen();
-    const entry = this.entries.get(keyId(this.keyFor(name)));
+    const entry = this.entries.get(name);
     if (!entry) {
       throw new ConfigError(
         `Unknown MCP server '${name}': add it with \`mcp-oauth servers add ${name} <url>\`, or call getOrBuildProvider(name, url) first.`,
@@ -65,7 +70,7 @@ export class EntryRegistry {
   /** The entry of `name`, registered from config.yaml in the home folder when not yet known. */
   async resolve(name: string): Promise<ServerEntry> {
     this.assertOpen();
-    if (!this.entries.has(keyId(this.keyFor(name))) && this.home) {
+    if (!this.entries.has(name) && this.home) {
       const server = (await loadConfig(this.home)).servers.get(name);
       if (server?.error) throw server.error;
       if (server) this.register(name, server.url, server.oauth);
@@ -74,16 +79,18 @@ export class EntryRegistry {
   }
 
   has(name: string): boolean {
-    return this.entries.has(keyId(this.keyFor(name)));
+    return this.entries.has(name);
   }
 
   /** The entry stored under a store key id (for change notifications). */
   byKeyId(id: string): ServerEntry | undefined {
-    return this.entries.get(id);
+    return this.byId.get(id);
   }
 
   delete(name: string): void {
-    this.entries.delete(keyId(this.keyFor(name)));
+    const entry = this.entries.get(name);
+    this.entries.delete(name);
+    if (entry) this.byId.delete(keyId(entry.key));
   }
 
   all(): IterableIterator<ServerEntry> {

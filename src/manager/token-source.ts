@@ -1,6 +1,7 @@
 import { NeedsReauthError } from '../errors.js';
 import type { CredentialCache } from './credential-cache.js';
 import type { EmitEvent } from './events.js';
+import { freshness } from './expiry.js';
 import { mayPromptImplicitly } from './interactivity.js';
 import type { LoginOptions } from './login-types.js';
 import type { Challenge } from './provider-port.js';
@@ -109,11 +110,18 @@ export class TokenSource {
     });
   }
 
-  /** The cached token while it is fresh and no change is pending; else undefined. No I/O. */
+  /**
+   * The cached token while it is fresh and no change is pending; else undefined. No I/O, and no
+   * allocation: `holdsGrant` is the allocation-free half of `checkCredential`.
+   */
   private freshToken(entry: ServerEntry): string | undefined {
     if (entry.dirty) return undefined;
-    const check = this.check(entry);
-    return check.ok && check.freshness === 'fresh' ? check.tokens.accessToken : undefined;
+    const record = entry.record;
+    if (!holdsGrant(record, entry.serverUrl)) return undefined;
+    const skewMs = skewMsFor(this.settings, entry.config);
+    return freshness(record.tokens, this.settings.clock.now(), skewMs) === 'fresh'
+      ? record.tokens.accessToken
+      : undefined;
   }
 
   /** Undefined when there is no usable credential. */
