@@ -3,13 +3,13 @@
  * keeping everything else (comments, order, formatting) as written. Edits take the home's
  * `locks/config.yaml.lock` and replace the file atomically (mode 0600).
  */
-import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { type Document, isMap, isScalar, LineCounter, parseDocument, YAMLMap } from 'yaml';
 import { writeFileAtomic } from '../atomic-file.js';
 import { ConfigError } from '../errors.js';
 import { acquireFileLock } from '../file-lock.js';
-import { errnoCode, toStoreError } from '../fs-errors.js';
+import { readSafeFile, UnsafeFileError } from '../file-safety.js';
+import { toStoreError } from '../fs-errors.js';
 import { ensureHome, homeFolders } from '../home-folder.js';
 import { silentLogger } from '../logger.js';
 import {
@@ -74,12 +74,17 @@ function errorFrom(lead: string, problems: ConfigProblem[], file: string, base: 
   return new ConfigError(message, { file, server: first.server, key: first.key });
 }
 
-/** The text of the file, or undefined when it does not exist. */
+/**
+ * The text of the file, or undefined when it does not exist. Read like a credential record: not
+ * through a symbolic link, never a FIFO, and only a file of this user that others cannot write
+ * (it names the servers tokens are sent to); a refusal is a ConfigError with the fix.
+ */
 async function readConfigText(file: string): Promise<string | undefined> {
   try {
-    return await fs.readFile(file, 'utf8');
+    const read = await readSafeFile(file, 'the configuration file');
+    return read?.bytes.toString('utf8');
   } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
+    if (error instanceof UnsafeFileError) throw new ConfigError(error.message, { file });
     throw new ConfigError(toStoreError('read the configuration file', file, error).message, { file });
   }
 }

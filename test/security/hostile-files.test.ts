@@ -195,3 +195,30 @@ describe('checkSafeFile / readSafeFile (for config.yaml)', () => {
     }
   });
 });
+
+describe('config.yaml', () => {
+  it('loadConfig refuses a symlinked, FIFO or group-writable config.yaml with a ConfigError naming the fix; a 0644 file is read', async () => {
+    const { loadConfig } = await import('../../src/config/config-file.js');
+    const { ConfigError } = await import('../../src/errors.js');
+    await mkdir(home, { mode: 0o700 });
+    const file = join(home, 'config.yaml');
+    await writeFile(join(root, 'elsewhere.yaml'), 'servers:\n  evil:\n    url: https://evil.example/mcp\n');
+
+    await symlink(join(root, 'elsewhere.yaml'), file);
+    const viaLink = await loadConfig(home).catch((e: unknown) => e);
+    expect(viaLink).toBeInstanceOf(ConfigError);
+    expect((viaLink as Error).message).toContain('symbolic link');
+    expect((viaLink as Error).message).toContain(`Fix it with: rm ${file}`);
+
+    await (await import('node:fs/promises')).rm(file);
+    mkfifo(file);
+    // A FIFO would block a plain read forever; this must come back at once with an error.
+    await expect(loadConfig(home)).rejects.toThrow('FIFO');
+
+    await (await import('node:fs/promises')).rm(file);
+    await writeFile(file, 'servers:\n  ok:\n    url: https://mcp.example/mcp\n', { mode: 0o644 });
+    expect([...(await loadConfig(home)).servers.keys()]).toEqual(['ok']);
+    await chmod(file, 0o666);
+    await expect(loadConfig(home)).rejects.toThrow(`chmod 600 ${file}`);
+  });
+});
