@@ -1,7 +1,6 @@
 import { constants } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Mutex, withTimeout } from 'async-mutex';
-import fsx from 'fs-native-extensions';
 import { LockTimeoutError, StoreError } from './errors.js';
 import { openSafeFile } from './file-safety.js';
 import type { Logger } from './logger.js';
@@ -49,6 +48,16 @@ const POLL_MAX_MS = 25;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * The native addon, loaded at the first lock: loading it costs ~14 ms, and a process that only
+ * reads (`mcp-oauth token` with a fresh token, `status`) never takes a lock.
+ */
+let nativeLocks: Promise<typeof import('fs-native-extensions').default> | undefined;
+const loadNativeLocks = () => {
+  nativeLocks ??= import('fs-native-extensions').then((module) => module.default);
+  return nativeLocks;
+};
+
+/**
  * Takes the cross-process lock on `path`: an exclusive kernel lock (flock, through
  * fs-native-extensions) on a lock file that is never deleted. The kernel drops the lock the
  * moment its holder dies, so a crashed holder is recovered at once and there is no stale-lock
@@ -61,6 +70,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function acquireFileLock(path: string, options: FileLockOptions): Promise<ReleaseLock> {
   const { waitMs, what } = options;
   const deadline = Date.now() + waitMs;
+  const fsx = await loadNativeLocks();
   const mutex = enterQueue(path);
   let releaseMutex: (() => void) | undefined;
   let handle: FileHandle | undefined;
