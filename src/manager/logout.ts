@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { revokeToken } from '../oauth/revocation.js';
 import { type CredentialRecord, versionOf } from '../store/credential-record.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import { underCredentialLock } from './credential-lock.js';
@@ -56,8 +55,10 @@ export async function logOut(
   return underCredentialLock(store, entry.key, settings.lock, body);
 }
 
-function revoke(settings: ManagerSettings, record: CredentialRecord): Promise<boolean> {
-  if (!record.tokens || !record.client || !record.discovery) return Promise.resolve(false);
+async function revoke(settings: ManagerSettings, record: CredentialRecord): Promise<boolean> {
+  if (!record.tokens || !record.client || !record.discovery) return false;
+  // Loaded on a logout only (oauth4webapi), not by every command that builds a manager.
+  const { revokeToken } = await import('../oauth/revocation.js');
   return revokeToken({
     discovery: record.discovery,
     client: record.client,
