@@ -10,10 +10,12 @@ export type { Clock } from './clock.js';
 // ---------------------------------------------------------------- configuration (config.yaml)
 export {
   addServer,
+  addServers,
   CONFIG_FILE_NAME,
   configPath,
   type LoadedConfig,
   loadConfig,
+  type NewServerEntry,
   removeServer,
   type ServerConfig,
 } from './config/config-file.js';
