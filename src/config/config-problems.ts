@@ -3,7 +3,6 @@
  * path of the key), the rule, the value found, and what to write instead. No value of a secret
  * key and no URL credentials are ever echoed.
  */
-import { type Document, type LineCounter, visit, type YAMLError } from 'yaml';
 import type { z } from 'zod';
 import { closestKey } from './closest-key.js';
 import {
@@ -201,57 +200,4 @@ export function problemsFromIssues(
 /** The detail for `client_secret_env` naming a variable that is not set (or set to nothing). */
 export function missingSecretDetail(variable: string, empty: boolean): string {
   return `names the environment variable ${variable}, which is ${empty ? 'empty' : 'not set'}; set it to the client secret (e.g. export ${variable}=...) or remove client_secret_env`;
-}
-
-/** Own wording for YAML errors whose library message could quote part of the file (a secret). */
-function yamlReason(error: YAMLError): string {
-  switch (error.code) {
-    case 'DUPLICATE_KEY':
-      return 'the same key appears twice in one mapping; keep only one (each server and each setting may appear once)';
-    case 'MULTIPLE_DOCS':
-      return 'a second YAML document starts here; the file must hold one document, so remove the "---" separator';
-    case 'BAD_DQ_ESCAPE':
-      return 'invalid escape sequence in a double-quoted string; write \\\\ for a backslash, or use single quotes';
-    case 'TAB_AS_INDENT':
-      return 'tabs are not allowed for indentation; indent with spaces';
-    case 'TAG_RESOLVE_FAILED':
-    case 'BAD_COLLECTION_TYPE':
-      return 'unknown or misplaced YAML tag (a word starting with "!"); remove it or quote the value';
-    default:
-      if (error.message.startsWith('Block scalar header')) {
-        return 'unexpected characters after a block scalar indicator (| or >); move the value to the next lines';
-      }
-      return error.message.replace(/\s+at line \d+, column \d+[\s\S]*$/, '');
-  }
-}
-
-/**
- * An unclosed quote is reported by the parser where the file ends; point at the quoted value
- * that never closes instead (its start, and the quote character missing).
- */
-function unclosedQuote(error: YAMLError, doc: Document): { start: number; quote: string } | undefined {
-  if (error.code !== 'MISSING_CHAR' || !/closing ["']quote/.test(error.message)) return undefined;
-  let found: { start: number; quote: string } | undefined;
-  visit(doc, {
-    Scalar(_, node) {
-      const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
-      if (quoted && node.range && node.range[1] === error.pos[0]) {
-        found = { start: node.range[0], quote: node.type === 'QUOTE_DOUBLE' ? '"' : "'" };
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
-  return found;
-}
-
-/** "invalid YAML at line 3, column 5: ..." (1-based, as editors count). */
-export function yamlErrorDetail(error: YAMLError, lines: LineCounter, doc: Document): string {
-  const quote = unclosedQuote(error, doc);
-  if (quote) {
-    const { line, col } = lines.linePos(quote.start);
-    return `invalid YAML at line ${line}, column ${col}: this quoted value is never closed; add the closing ${quote.quote} at its end`;
-  }
-  const { line, col } = lines.linePos(error.pos[0]);
-  return `invalid YAML at line ${line}, column ${col}: ${yamlReason(error)}`;
 }

@@ -41,6 +41,41 @@ afterEach(async () => cleanup());
 const writeConfig = (text: string) => writeFile(file, text);
 
 describe('loadConfig', () => {
+  it('reads every valid form the same through the fast path and the full document parser', async () => {
+    const { parseDocument } = await import('yaml');
+    const { configFileSchema } = await import('../../src/config/config-schema.js');
+    const text = `servers:
+  base: &base
+    url: https://a.example/mcp
+    oauth: &oauth {client_id: shared, scope: "read write", redirect_port: 8080}
+  "123":
+    url: 'http://127.0.0.1:3000/mcp'
+    oauth: *oauth
+  flow: {url: https://b.example/mcp, oauth: {timeout: 300, refresh_skew: 0}}
+  empty-oauth:
+    url: https://c.example/mcp # a comment
+    oauth:
+  folded:
+    url: >-
+      https://d.example/mcp
+`;
+    await writeConfig(text);
+    const loaded = await loadConfig(home, {});
+    // What the comment-keeping parser (the full path) reads from the same text.
+    const expected = configFileSchema.parse(parseDocument(text).toJS());
+    expect([...loaded.servers.keys()]).toEqual(Object.keys(expected.servers ?? {}));
+    for (const [name, settings] of Object.entries(expected.servers ?? {})) {
+      expect(loaded.servers.get(name)?.url).toBe(settings.url);
+    }
+    expect(loaded.servers.get('123')?.oauth).toEqual({
+      clientId: 'shared',
+      scope: 'read write',
+      redirectPort: 8080,
+    });
+    expect(loaded.servers.get('flow')?.oauth).toEqual({ timeoutSeconds: 300, refreshSkewSeconds: 0 });
+    expect(loaded.servers.get('folded')?.url).toBe('https://d.example/mcp');
+  });
+
   it('reads a valid file into ServerConfigs with the expected OAuthConfig', async () => {
     await writeConfig(`# Servers of my agent
 servers:
