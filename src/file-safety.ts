@@ -123,9 +123,8 @@ export async function openSafeFile(
  * Reads a file that holds secrets or settings (a credential record, `config.yaml`) only if it is
  * safe to trust: a regular file, not a symbolic link, of the current user, not writable by group
  * or others (see openSafeFile); UnsafeFileError otherwise, with the command that fixes it.
- * Undefined when the file does not exist. `stats` describe exactly the bytes read.
- *
- * `config/config-file.ts` should read `config.yaml` through this function.
+ * Undefined when the file does not exist. `stats` describe exactly the bytes read. The store
+ * reads records and `config/config-file.ts` reads `config.yaml` through it.
  */
 export async function readSafeFile(
   path: string,
@@ -135,12 +134,30 @@ export async function readSafeFile(
   if (!opened) return undefined;
   const { handle, stats } = opened;
   try {
-    return { bytes: await handle.readFile(), stats };
+    return { bytes: await readAll(handle, Number(stats.size)), stats };
   } catch (error) {
     throw toStoreError(`read ${what}`, path, error);
   } finally {
     await handle.close().catch(() => {});
   }
+}
+
+/**
+ * The whole file, read at the size fstat just gave (FileHandle.readFile would fstat once more):
+ * one read for a file that did not grow, further reads until end of file if it did.
+ */
+async function readAll(handle: fs.FileHandle, size: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let chunkSize = size + 1;
+  for (;;) {
+    const buffer = Buffer.allocUnsafe(chunkSize);
+    const { bytesRead } = await handle.read(buffer, 0, chunkSize, null);
+    if (bytesRead === 0) break;
+    chunks.push(buffer.subarray(0, bytesRead));
+    if (bytesRead < chunkSize) break;
+    chunkSize = 64 * 1024;
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /**
