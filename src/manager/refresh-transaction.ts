@@ -93,10 +93,8 @@ export async function runRefreshTransaction(
 
     // The protocol steps (and the MCP SDK under them) load only when a request is really sent:
     // status, token and every adopting caller never pay for them.
-    const [{ discover, issuerOf, resourceMismatch, resourceOf }, { refreshTokens }] = await Promise.all([
-      import('../oauth/discovery.js'),
-      import('../oauth/token-refresh.js'),
-    ]);
+    const [{ discover, issuerOf, resourceMismatch, resourceOf, trimDiscovery }, { refreshTokens }] =
+      await Promise.all([import('../oauth/discovery.js'), import('../oauth/token-refresh.js')]);
     let discovery = current.discovery;
     if (!discovery?.authorizationServerMetadata) {
       // Cold load without metadata (split-origin servers): learn the real token endpoint first,
@@ -140,6 +138,11 @@ export async function runRefreshTransaction(
           : current;
         return markNeedsReauth(ctx, failed, REASONS.rejectedBy(error.oauthCode), versionOf(current));
       }
+      // The server answered 200 and rotated the grant, but the rest of the response was refused:
+      // keep the rotated refresh token first, or the next refresh replays the old one (reuse).
+      if (error instanceof RefreshFailure && error.rotatedRefreshToken) {
+        await keepRotatedRefreshToken(ctx, current, error.rotatedRefreshToken);
+      }
       throw error;
     }
     await ctx.hooks?.afterRefreshResponse?.();
@@ -148,7 +151,8 @@ export async function runRefreshTransaction(
       ...current,
       generation: current.generation + 1,
       tokens,
-      discovery,
+      // Only the metadata fields the code uses: an older record's verbatim copy shrinks here.
+      discovery: trimDiscovery(discovery),
       updatedAt: ctx.clock.now(),
     };
     const result = await ctx.store.put(ctx.key, next, versionOf(current));
@@ -164,6 +168,29 @@ export async function runRefreshTransaction(
     return { kind: 'refreshed', record: next };
   };
   return underCredentialLock(ctx.store, ctx.key, ctx.lock, body);
+}
+
+/**
+ * Persists a refresh token the server rotated in a response that was otherwise refused, keeping
+ * the current (expired) access token, so the next refresh presents the token the server now
+ * expects. Compare-and-set on the version the refresh was based on; if another process replaced
+ * the record meanwhile, its record wins and nothing is written. The refusal is still thrown.
+ */
+async function keepRotatedRefreshToken(
+  ctx: TransactionContext,
+  current: CredentialRecord,
+  refreshToken: string,
+): Promise<void> {
+  if (!current.tokens) return;
+  const next: CredentialRecord = {
+    ...current,
+    generation: current.generation + 1,
+    tokens: { ...current.tokens, refreshToken },
+    updatedAt: ctx.clock.now(),
+  };
+  const result = await ctx.store.put(ctx.key, next, versionOf(current));
+  if (!result.ok) ctx.logger.warn(`The credential of '${current.server}' changed during a refused refresh`);
+  else ctx.logger.warn(`Kept the rotated refresh token of '${current.server}' from a refused token response`);
 }
 
 /** Marks the version that failed as `needs_reauth`; a newer record (a new login) is left alone. */

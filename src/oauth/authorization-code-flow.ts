@@ -20,7 +20,7 @@ import {
 } from './loopback-callback.js';
 import { readPastedResponse } from './paste-back.js';
 import { sshPortForwardHint } from './ssh.js';
-import { tokensFromResponse } from './token-refresh.js';
+import { capturingTokenFetch, tokensFromResponse } from './token-refresh.js';
 
 /**
  * The loopback callback path of `server` (a hash of its name): concurrent logins to different
@@ -68,6 +68,8 @@ export async function runAuthorizationCodeFlow(input: {
   prompt: (prompt: CodeFlowPrompt) => void;
   now: () => number;
   deadline: AbortSignal;
+  /** Told when the flow enters a step, so a timeout can name it. */
+  onPhase?: (phase: 'client registration' | 'wait for the authorization response' | 'token exchange') => void;
 }): Promise<{ client: StoredClient; tokens: StoredTokens }> {
   const metadata = input.discovery.authorizationServerMetadata as AuthorizationServerMetadata | undefined;
   if (metadata && !metadata.code_challenge_methods_supported?.includes('S256')) {
@@ -80,6 +82,7 @@ export async function runAuthorizationCodeFlow(input: {
   const listener = await listen(input.server, input.config, stored);
   try {
     for (let attempt = 0; ; attempt++) {
+      input.onPhase?.('client registration');
       const { client, fresh } = await chooseClient({
         server: input.server,
         config: input.config,
@@ -103,9 +106,14 @@ export async function runAuthorizationCodeFlow(input: {
           resource: new URL(input.resource),
         },
       );
+      input.onPhase?.('wait for the authorization response');
       const response = await receive(input, listener, authorizationUrl.href, state);
+      input.onPhase?.('token exchange');
+      // The raw 2xx body is validated by tokensFromResponse, not the SDK's parse of it (which
+      // turns `expires_in: null` into 0 and a missing `token_type` into an opaque parse error).
+      const captured = capturingTokenFetch(input.fetchFn);
       try {
-        const tokens = await exchangeAuthorization(input.discovery.authorizationServerUrl, {
+        await exchangeAuthorization(input.discovery.authorizationServerUrl, {
           metadata,
           clientInformation: client.information as OAuthClientInformationMixed,
           authorizationCode: response.code,
@@ -113,10 +121,15 @@ export async function runAuthorizationCodeFlow(input: {
           codeVerifier,
           redirectUri: listener.redirectUri,
           resource: new URL(input.resource),
-          fetchFn: input.fetchFn,
+          fetchFn: captured.fetchFn,
         });
-        return { client, tokens: tokensFromResponse(tokens, input.now(), undefined, input.scope) };
       } catch (error) {
+        // A 200 the SDK refused is judged by tokensFromResponse; an OAuth error stays one.
+        if (captured.successBody() !== undefined && !OAuthError.isInstance(error))
+          return {
+            client,
+            tokens: tokensFromResponse(captured.successBody(), input.now(), undefined, input.scope),
+          };
         // A dead stored registration: register again, once (never for a configured client).
         const rejected = OAuthError.isInstance(error) && String(error.code) === 'invalid_client';
         if (rejected && client.kind === 'dcr' && !fresh && attempt === 0) {
@@ -125,6 +138,10 @@ export async function runAuthorizationCodeFlow(input: {
         }
         throw error;
       }
+      return {
+        client,
+        tokens: tokensFromResponse(captured.successBody(), input.now(), undefined, input.scope),
+      };
     }
   } finally {
     await listener.close();

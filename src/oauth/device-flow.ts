@@ -1,13 +1,37 @@
+import type { FetchLike } from '@modelcontextprotocol/client';
 import * as oauth from 'oauth4webapi';
 import { LoginError } from '../errors.js';
 import { isLoopbackHost } from '../loopback.js';
 import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/credential-record.js';
-import { tokensFromResponse } from './token-refresh.js';
+import { capturingTokenFetch, tokensFromResponse } from './token-refresh.js';
 
-/** RFC 8628 §3.2: the polling interval when the response gives no `interval`. */
-const DEFAULT_POLL_INTERVAL_SECONDS = 5;
+/** RFC 8628 §3.2/§3.5: the polling interval when the response gives no `interval`. */
+export const DEFAULT_POLL_INTERVAL_SECONDS = 5;
+/**
+ * The shortest polling interval honoured, whatever the server says: an `interval` of 0.001 would
+ * otherwise make a thousand token requests a second.
+ */
+export const MIN_POLL_INTERVAL_SECONDS = 1;
 /** RFC 8628 §3.5: `slow_down` adds 5 seconds to this and every later polling interval. */
-const SLOW_DOWN_STEP_MS = 5_000;
+export const SLOW_DOWN_STEP_MS = 5_000;
+
+/** Waits `ms` between two polls; rejects when `signal` aborts. Injectable so tests need not wait. */
+export type PollSleep = (ms: number, signal: AbortSignal) => Promise<void>;
+
+/**
+ * The polling interval in ms for the device authorization response's `interval` (seconds):
+ * {@link DEFAULT_POLL_INTERVAL_SECONDS} when absent or not a positive number, and never below
+ * {@link MIN_POLL_INTERVAL_SECONDS}.
+ *
+ * @see [RFC 8628 §3.2. Device Authorization Response](https://www.rfc-editor.org/rfc/rfc8628.html#section-3.2)
+ */
+export function pollIntervalMs(interval: unknown): number {
+  const seconds =
+    typeof interval === 'number' && Number.isFinite(interval) && interval > 0
+      ? interval
+      : DEFAULT_POLL_INTERVAL_SECONDS;
+  return Math.max(MIN_POLL_INTERVAL_SECONDS, seconds) * 1000;
+}
 
 /**
  * What the person must see to approve a device login: where to go and the code to enter.
@@ -25,8 +49,9 @@ export interface DeviceCodePrompt {
  * Runs the device authorization grant through oauth4webapi: the device authorization request,
  * the code shown to the person, then token polling that honours `authorization_pending` and
  * `slow_down`. `resource` goes with both requests. Any other error response (`access_denied`,
- * `expired_token`, ...), the code's expiry or the `signal` ends it with a LoginError. Returns
- * the tokens to commit; stores nothing.
+ * `expired_token`, ...), the code's expiry or the `signal` ends it with a LoginError. Polls wait
+ * the server's `interval`, at least {@link MIN_POLL_INTERVAL_SECONDS}, 5 s when it gives none,
+ * and 5 s more after each `slow_down`. Returns the tokens to commit; stores nothing.
  *
  * @see [RFC 8628 §3.1. Device Authorization Request](https://www.rfc-editor.org/rfc/rfc8628.html#section-3.1)
  * @see [RFC 8628 §3.4. Device Access Token Request](https://www.rfc-editor.org/rfc/rfc8628.html#section-3.4)
@@ -43,6 +68,10 @@ export async function runDeviceFlow(input: {
   signal: AbortSignal;
   now: () => number;
   show: (prompt: DeviceCodePrompt) => void;
+  /** Told when the flow enters a step, so a timeout can name it. */
+  onPhase?: (phase: 'device authorization request' | 'wait for the device approval') => void;
+  /** The wait between polls (default: a timer). */
+  sleep?: PollSleep;
 }): Promise<StoredTokens> {
   const metadata = input.discovery.authorizationServerMetadata;
   const endpoint = metadata?.device_authorization_endpoint;
@@ -63,6 +92,7 @@ export async function runDeviceFlow(input: {
     signal: input.signal,
   };
 
+  input.onPhase?.('device authorization request');
   const parameters: Record<string, string> = { resource: input.resource };
   if (input.scope) parameters.scope = input.scope;
   const authorization = await oauth.processDeviceAuthorizationResponse(
@@ -79,30 +109,29 @@ export async function runDeviceFlow(input: {
     expiresInSeconds: authorization.expires_in,
   });
 
-  let intervalMs = (authorization.interval ?? DEFAULT_POLL_INTERVAL_SECONDS) * 1000;
+  input.onPhase?.('wait for the device approval');
+  let intervalMs = pollIntervalMs(authorization.interval);
   const expiresAt = Date.now() + authorization.expires_in * 1000;
+  const wait = input.sleep ?? sleep;
+  // A 2xx token response that oauth4webapi refuses is judged by tokensFromResponse instead.
+  const captured = capturingTokenFetch(input.fetchFn as FetchLike);
+  const polling = { ...common, [oauth.customFetch]: captured.fetchFn as typeof fetch };
   for (;;) {
-    await sleep(intervalMs, input.signal, input.server);
+    await wait(intervalMs, input.signal);
     if (Date.now() > expiresAt)
       throw new LoginError(input.server, 'the device code expired before it was approved');
     try {
       const response = await oauth.deviceCodeGrantRequest(as, client, auth, authorization.device_code, {
-        ...common,
+        ...polling,
         additionalParameters: { resource: input.resource },
       });
-      const tokens = await oauth.processDeviceCodeResponse(as, client, response);
-      return tokensFromResponse(
-        {
-          access_token: tokens.access_token,
-          token_type: tokens.token_type,
-          ...(tokens.expires_in !== undefined ? { expires_in: tokens.expires_in } : {}),
-          ...(tokens.refresh_token ? { refresh_token: tokens.refresh_token } : {}),
-          ...(tokens.scope ? { scope: tokens.scope } : {}),
-        },
-        input.now(),
-        undefined,
-        input.scope,
-      );
+      const ok = response.ok;
+      try {
+        await oauth.processDeviceCodeResponse(as, client, response);
+      } catch (error) {
+        if (!ok || error instanceof oauth.ResponseBodyError) throw error;
+      }
+      return tokensFromResponse(captured.successBody(), input.now(), undefined, input.scope);
     } catch (error) {
       if (error instanceof oauth.ResponseBodyError) {
         if (error.error === 'authorization_pending') continue;
@@ -119,11 +148,11 @@ export async function runDeviceFlow(input: {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal, server: string): Promise<void> {
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const onAbort = () => {
       clearTimeout(timer);
-      reject(new LoginError(server, 'the device code was not approved before the deadline'));
+      reject(signal.reason);
     };
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', onAbort);

@@ -8,11 +8,13 @@ import type {
   StoredTokens,
 } from '../store/credential-record.js';
 import { runAuthorizationCodeFlow } from './authorization-code-flow.js';
+import { limitResponseSize } from './bounded-fetch.js';
 import type { OpenBrowser } from './browser.js';
 import { chooseClient } from './client-identity.js';
 import { runDeviceFlow } from './device-flow.js';
 import { discover, insecureEndpoint, issuerOf, resourceMismatch, resourceOf } from './discovery.js';
 import { selectScope } from './scope-selection.js';
+import { withSignal } from './timeout-fetch.js';
 
 /** What a login asks its caller to show the person: the code flow's prompts, or a device code. */
 export type FlowPrompt =
@@ -26,6 +28,18 @@ export type FlowPrompt =
       verificationUriComplete?: string;
       expiresInSeconds: number;
     };
+
+/**
+ * The steps of a login, named in the error when the deadline (`oauth.timeout`) or a
+ * cancellation ends it, so the person knows which server or step did not answer.
+ */
+export type LoginPhase =
+  | 'metadata discovery'
+  | 'client registration'
+  | 'wait for the authorization response'
+  | 'token exchange'
+  | 'device authorization request'
+  | 'wait for the device approval';
 
 /** What a login obtained, for the caller to commit: the credential and what it is bound to. */
 export interface LoginFlowResult {
@@ -41,7 +55,10 @@ export interface LoginFlowResult {
  * {@link loginTimeoutMs}): discovery, refusal of non-https endpoints and of
  * metadata naming another resource, scope selection, client identity (a stored client only if
  * registered with the same issuer), then the authorization code flow (browser or paste-back) or
- * the device flow. Any failure is a LoginError. Returns what to commit; stores nothing.
+ * the device flow. Every request is aborted at the deadline or by `signal` (the CLI's Ctrl-C),
+ * and the whole flow is raced against them, so the login ends then whatever phase it is in:
+ * the LoginError names that phase and the timeout. Any failure is a LoginError. Returns what to
+ * commit; stores nothing.
  *
  * @see [MCP Authorization (2025-11-25)](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization)
  */
@@ -63,75 +80,119 @@ export async function runLoginFlow(input: {
   signal?: AbortSignal;
 }): Promise<LoginFlowResult> {
   const timeoutMs = loginTimeoutMs(input.config);
-  const deadline = AbortSignal.any([AbortSignal.timeout(timeoutMs), ...(input.signal ? [input.signal] : [])]);
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const deadline = AbortSignal.any([timeout, ...(input.signal ? [input.signal] : [])]);
+  let phase: LoginPhase = 'metadata discovery';
+  const onPhase = (next: LoginPhase) => {
+    phase = next;
+  };
+  // Every request of the login (discovery, registration, code exchange, device polling) ends
+  // with the deadline, and no response body is read past MAX_OAUTH_RESPONSE_BYTES.
+  const fetchFn = limitResponseSize(withSignal(input.fetchFn, deadline));
   try {
-    const discovery = await discover(input.serverUrl, {
-      fetchFn: input.fetchFn,
-      ...(input.resourceMetadataUrl ? { resourceMetadataUrl: input.resourceMetadataUrl } : {}),
+    return await untilAborted(loginSteps({ ...input, fetchFn }, deadline, onPhase), deadline);
+  } catch (error) {
+    if (deadline.aborted) {
+      const detail = timeout.aborted
+        ? `the ${phase} did not finish within ${timeoutMs / 1000} s (oauth.timeout); check that the server answers, or raise oauth.timeout`
+        : `it was cancelled during the ${phase}`;
+      throw new LoginError(input.server, detail, { cause: error });
+    }
+    if (error instanceof McpOAuthError) throw error;
+    throw new LoginError(input.server, error instanceof Error ? error.message : String(error), {
+      cause: error,
     });
-    const insecure = insecureEndpoint(discovery);
-    if (insecure) {
-      throw new LoginError(
-        input.server,
-        `the authorization server's ${insecure} is not https (only loopback hosts may use http)`,
-      );
-    }
-    const mismatch = resourceMismatch(input.serverUrl, discovery);
-    if (mismatch) throw new LoginError(input.server, `${mismatch}; refusing to ask for a token for it`);
-    const issuer = issuerOf(discovery);
-    const resource = resourceOf(input.serverUrl, discovery);
-    const scope = input.scope ?? selectScope(input.config, discovery, input.challengeScope);
-    // A client registered with another authorization server is never reused.
-    const storedClient = input.existing?.binding.issuer === issuer ? input.existing.client : undefined;
-    if (input.flow === 'device') {
-      const { client } = await chooseClient({
-        server: input.server,
-        config: input.config,
-        authorizationServerUrl: discovery.authorizationServerUrl,
-        metadata: discovery.authorizationServerMetadata as never,
-        stored: storedClient,
-        grant: 'device_code',
-        redirectUri: undefined,
-        scope,
-        fetchFn: input.fetchFn,
-      });
-      const tokens = await runDeviceFlow({
-        server: input.server,
-        discovery,
-        client,
-        scope,
-        resource,
-        fetchFn: input.fetchFn as typeof fetch,
-        signal: deadline,
-        now: input.now,
-        show: (p) => input.prompt({ kind: 'device-code', ...p }),
-      });
-      return { discovery, client, tokens, resource, issuer };
-    }
-    const { client, tokens } = await runAuthorizationCodeFlow({
+  }
+}
+
+/** Settles like `work`, or rejects as soon as `signal` aborts, whichever comes first. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+async function loginSteps(
+  input: Parameters<typeof runLoginFlow>[0],
+  deadline: AbortSignal,
+  onPhase: (phase: LoginPhase) => void,
+): Promise<LoginFlowResult> {
+  onPhase('metadata discovery');
+  const discovery = await discover(input.serverUrl, {
+    fetchFn: input.fetchFn,
+    ...(input.resourceMetadataUrl ? { resourceMetadataUrl: input.resourceMetadataUrl } : {}),
+  });
+  const insecure = insecureEndpoint(discovery);
+  if (insecure) {
+    throw new LoginError(
+      input.server,
+      `the authorization server's ${insecure} is not https (only loopback hosts may use http)`,
+    );
+  }
+  const mismatch = resourceMismatch(input.serverUrl, discovery);
+  if (mismatch) throw new LoginError(input.server, `${mismatch}; refusing to ask for a token for it`);
+  const issuer = issuerOf(discovery);
+  const resource = resourceOf(input.serverUrl, discovery);
+  const scope = input.scope ?? selectScope(input.config, discovery, input.challengeScope);
+  // A client registered with another authorization server is never reused.
+  const storedClient = input.existing?.binding.issuer === issuer ? input.existing.client : undefined;
+  if (input.flow === 'device') {
+    onPhase('client registration');
+    const { client } = await chooseClient({
       server: input.server,
       config: input.config,
-      discovery,
-      resource,
+      authorizationServerUrl: discovery.authorizationServerUrl,
+      metadata: discovery.authorizationServerMetadata as never,
+      stored: storedClient,
+      grant: 'device_code',
+      redirectUri: undefined,
       scope,
-      storedClient,
       fetchFn: input.fetchFn,
-      receive: input.flow,
-      openBrowser: input.openBrowser,
-      input: input.input,
-      prompt: input.prompt,
+    });
+    const tokens = await runDeviceFlow({
+      server: input.server,
+      discovery,
+      client,
+      scope,
+      resource,
+      fetchFn: input.fetchFn as typeof fetch,
+      signal: deadline,
       now: input.now,
-      deadline,
+      show: (p) => input.prompt({ kind: 'device-code', ...p }),
+      onPhase,
     });
     return { discovery, client, tokens, resource, issuer };
-  } catch (error) {
-    if (error instanceof McpOAuthError) throw error;
-    const detail =
-      deadline.aborted && !input.signal?.aborted
-        ? `it did not finish within ${timeoutMs / 1000} s (oauth.timeout)`
-        : error instanceof Error
-          ? error.message
-          : String(error);
-    throw new LoginError(input.server, detail, { cause: error });
   }
+  const { client, tokens } = await runAuthorizationCodeFlow({
+    server: input.server,
+    config: input.config,
+    discovery,
+    resource,
+    scope,
+    storedClient,
+    fetchFn: input.fetchFn,
+    receive: input.flow,
+    openBrowser: input.openBrowser,
+    input: input.input,
+    prompt: input.prompt,
+    now: input.now,
+    deadline,
+    onPhase,
+  });
+  return { discovery, client, tokens, resource, issuer };
 }

@@ -13,15 +13,25 @@ export class RefreshFailure extends Error {
   readonly kind: RefreshFailureKind;
   /** The OAuth error code when the server sent one (never a token). */
   readonly oauthCode: string | undefined;
+  /**
+   * The refresh token of a 200 response that was refused for another reason: the server already
+   * rotated the grant, so the caller persists it before anything else. Not enumerable, so it never
+   * reaches a log line, `JSON.stringify` or `util.inspect` of the error.
+   */
+  declare readonly rotatedRefreshToken: string | undefined;
   constructor(
     kind: RefreshFailureKind,
     oauthCode: string | undefined,
     detail: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; rotatedRefreshToken?: string | undefined },
   ) {
-    super(detail, options);
+    super(detail, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'RefreshFailure';
     this.kind = kind;
     this.oauthCode = oauthCode;
+    Object.defineProperty(this, 'rotatedRefreshToken', {
+      value: options?.rotatedRefreshToken,
+      enumerable: false,
+    });
   }
 }

@@ -8,3 +8,12 @@ import type { FetchLike } from '@modelcontextprotocol/client';
 export function withTimeout(fetchFn: FetchLike, timeoutMs: number): FetchLike {
   return (input, init) => fetchFn(input, { ...init, signal: AbortSignal.timeout(timeoutMs) });
 }
+
+/**
+ * A fetch whose every request is also aborted by `signal` (a login's deadline or its
+ * cancellation), on top of any signal the caller of the fetch passed.
+ */
+export function withSignal(fetchFn: FetchLike, signal: AbortSignal): FetchLike {
+  return (input, init) =>
+    fetchFn(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+}

@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** The schema version this build writes. A record with a higher version is never overwritten. */
 export const CREDENTIAL_SCHEMA_VERSION = 1;
 
+/** The largest epoch ms a Date can represent (ECMA-262 §21.4.1.22). */
+const MAX_DATE_MS = 8.64e15;
+
 /** How the OAuth client identity was obtained. */
 export type ClientKind = 'preregistered' | 'cimd' | 'dcr';
 
@@ -12,8 +15,16 @@ const tokensSchema = z.looseObject({
   refreshToken: z.string().min(1).optional(),
   /** Granted scope (space-delimited), as last reported by the authorization server. */
   scope: z.string().optional(),
-  /** Absolute expiry, epoch ms; null when the server gave no `expires_in`. */
-  expiresAt: z.number().int().nullable(),
+  /**
+   * Absolute expiry, epoch ms; null when unknown (no usable `expires_in`). A stored value beyond
+   * what a Date can hold (older builds wrote `expires_in: 1e20` as is) reads as unknown, so
+   * nothing that formats it can throw a RangeError.
+   */
+  expiresAt: z
+    .number()
+    .int()
+    .nullable()
+    .transform((value) => (value !== null && Math.abs(value) > MAX_DATE_MS ? null : value)),
   /** When this access token was obtained, epoch ms (to bound the refresh skew to half the lifetime). */
   obtainedAt: z.number().int(),
 });
