@@ -70,7 +70,6 @@ const loadNativeLocks = () => {
 export async function acquireFileLock(path: string, options: FileLockOptions): Promise<ReleaseLock> {
   const { waitMs, what } = options;
   const deadline = Date.now() + waitMs;
-  const fsx = await loadNativeLocks();
   const mutex = enterQueue(path);
   let releaseMutex: (() => void) | undefined;
   let handle: FileHandle | undefined;
@@ -86,6 +85,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
     if (!opened)
       throw new StoreError(`Could not create the lock file ${path}: its folder is missing. Retry.`);
     handle = opened.handle;
+    const fsx = await loadNativeLocks();
     let delay = POLL_MIN_MS;
     while (!fsx.tryLock(handle.fd)) {
       const remaining = deadline - Date.now();
