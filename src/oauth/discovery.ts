@@ -8,7 +8,7 @@ import {
 } from '@modelcontextprotocol/client';
 import { isSecureOrLoopback } from '../loopback.js';
 import type { StoredDiscovery } from '../store/credential-record.js';
-import { limitResponseSize, urlOf } from './bounded-fetch.js';
+import { limitResponseSize, ResponseTooLargeError, urlOf } from './bounded-fetch.js';
 
 /**
  * Discovers the authorization server of an MCP server: its protected-resource metadata
@@ -34,8 +34,14 @@ export async function discover(
   // recorded, because which parent `resource` it may name depends on it (see resourceMismatch).
   let resourceMetadataUrl: string | undefined;
   const bounded = limitResponseSize(options.fetchFn);
+  // The SDK treats a failed protected-resource metadata fetch as "none" and falls back to the
+  // origin: an oversized answer must end discovery with its own error instead.
+  let tooLarge: ResponseTooLargeError | undefined;
   const fetchFn: FetchLike = async (url, init) => {
-    const response = await bounded(url, init);
+    const response = await bounded(url, init).catch((error: unknown) => {
+      if (error instanceof ResponseTooLargeError) tooLarge ??= error;
+      throw error;
+    });
     const href = urlOf(url);
     const isPrm =
       href === options.resourceMetadataUrl?.href || new URL(href).pathname.startsWith(PRM_WELL_KNOWN_PATH);
@@ -50,6 +56,7 @@ export async function discover(
   try {
     info = await discoverOAuthServerInfo(serverUrl, opts);
   } catch (error) {
+    if (tooLarge) throw tooLarge;
     // RFC 8414 §3.3 compares the metadata's issuer with the issuer the client was told about.
     // Without protected-resource metadata (the 2025-03-26 fallback to the server's origin) no
     // issuer was ever announced, only guessed: there the check has nothing to hold it to.
@@ -58,6 +65,7 @@ export async function discover(
     if (prm) throw error;
     info = await discoverOAuthServerInfo(serverUrl, { ...opts, skipIssuerMetadataValidation: true });
   }
+  if (tooLarge) throw tooLarge;
   return trimDiscovery({
     authorizationServerUrl: info.authorizationServerUrl,
     ...(info.resourceMetadata && resourceMetadataUrl ? { resourceMetadataUrl } : {}),
