@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import { displayText } from '../terminal-text.js';
+
+// One implementation of the stripping for the pages and the CLI: src/terminal-text.ts.
+export { displayText };
 
 // The pages a person's browser shows at the loopback callback. Their URL carries the
 // authorization code and their text can come from the authorization server (error,
@@ -26,20 +30,6 @@ const HEADERS = {
   'referrer-policy': 'no-referrer',
   'cache-control': 'no-store',
 } as const;
-
-/** Longest server-supplied text shown; a real error_description is a sentence. */
-const MAX_DISPLAY_LENGTH = 300;
-
-/**
- * `text` from an untrusted source made safe to show on one line of a terminal or a page: line
- * breaks and tabs become spaces; other control and format characters (escape sequences, bell,
- * bidi overrides) are dropped; at most `maxLength` characters, then an ellipsis.
- */
-export function displayText(text: string, maxLength = MAX_DISPLAY_LENGTH): string {
-  const clean = text.replace(/[\r\n\t]+/g, ' ').replace(/[\p{Cc}\p{Cf}]/gu, '');
-  const chars = [...clean];
-  return chars.length > maxLength ? `${chars.slice(0, maxLength).join('')}…` : clean;
-}
 
 const escapeHtml = (s: string): string =>
   s.replace(
