@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import { ConfigError, InsecureHomeError, NeedsReauthError } from '../errors.js';
+import { type InterruptSignal, SIGNAL_EXIT } from './io.js';
 
 /** The exit codes of every command: scripts branch on these, so they never change meaning. */
 export const ExitCode = {
@@ -12,7 +13,24 @@ export const ExitCode = {
   needsReauth: 3,
 } as const;
 
-export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+/** A command's exit code: one of ExitCode, or 130 / 143 for a command the person interrupted. */
+export type ExitCodeValue =
+  | (typeof ExitCode)[keyof typeof ExitCode]
+  | (typeof SIGNAL_EXIT)[keyof typeof SIGNAL_EXIT];
+
+/**
+ * A command stopped cleanly because of Ctrl-C or SIGTERM, after it undid what it had started
+ * (a login released its lock and committed nothing). The message says what was cancelled and
+ * what state it left; the exit code is the signal's (130, 143), as a shell reports it.
+ */
+export class InterruptedError extends Error {
+  readonly signal: InterruptSignal;
+  constructor(signal: InterruptSignal, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'InterruptedError';
+    this.signal = signal;
+  }
+}
 
 /**
  * The exit code for an error that ended a command. An insecure home folder counts as a
@@ -20,6 +38,7 @@ export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
  */
 export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  if (error instanceof InterruptedError) return SIGNAL_EXIT[error.signal];
   if (error instanceof NeedsReauthError) return ExitCode.needsReauth;
   if (error instanceof ConfigError || error instanceof InsecureHomeError) return ExitCode.usage;
   return ExitCode.failure;

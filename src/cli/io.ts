@@ -21,11 +21,12 @@ export interface CliIO {
   /** MCP_OAUTH_HOME, colour settings (NO_COLOR, TERM) and client_secret_env variables. */
   env: NodeJS.ProcessEnv;
   /**
-   * Ctrl-C while a command runs. The handler returns true when it dealt with the interrupt (a
-   * login cancels itself); false, or no handler, ends the command with exit 130. Returns the
+   * Ctrl-C (SIGINT) or SIGTERM while a command runs. The handler returns true when it dealt with
+   * the signal (a login cancels itself, then the command exits 130 or 143 once the login has
+   * unwound); false, or no handler, ends the command at once with exit 130 or 143. Returns the
    * function that removes the handler.
    */
-  onInterrupt(handler: () => boolean): () => void;
+  onInterrupt(handler: (signal: InterruptSignal) => boolean): () => void;
   /** Opens the login page; undefined: the library's opener ($BROWSER, else the system's browser). */
   openBrowser?: OpenBrowser;
 }
@@ -33,17 +34,21 @@ export interface CliIO {
 /** Exit codes of a command ended by a signal, as a shell reports them (128 + signal number). */
 export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
+/** The signals a command may handle: Ctrl-C, and the polite request to stop. */
+export type InterruptSignal = keyof typeof SIGNAL_EXIT;
+
 /**
- * The IO of the `mcp-oauth` process. SIGINT goes to the newest handler registered with
- * `onInterrupt`; unhandled, and on SIGTERM, `exit` runs with 130 or 143. Every write is
- * synchronous or buffered by the stream, so `exit` flushes first (see main.ts).
+ * The IO of the `mcp-oauth` process. SIGINT and SIGTERM go to the newest handler registered with
+ * `onInterrupt`; unhandled, `exit` runs at once with 130 or 143. Every write is synchronous or
+ * buffered by the stream, so `exit` flushes first (see main.ts).
  */
 export function processIO(exit: (code: number) => void): CliIO {
-  const handlers: Array<() => boolean> = [];
-  process.on('SIGINT', () => {
-    if (!handlers.at(-1)?.()) exit(SIGNAL_EXIT.SIGINT);
-  });
-  process.on('SIGTERM', () => exit(SIGNAL_EXIT.SIGTERM));
+  const handlers: Array<(signal: InterruptSignal) => boolean> = [];
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (!handlers.at(-1)?.(signal)) exit(SIGNAL_EXIT[signal]);
+    });
+  }
   return {
     stdout: process.stdout,
     stderr: process.stderr,

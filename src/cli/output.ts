@@ -17,7 +17,7 @@ export class Output {
   }
 
   json(value: unknown): void {
-    this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.io.stdout.write(`${terminalSafeJson(value, 2)}\n`);
   }
 
   result(text: string): void {
@@ -32,6 +32,23 @@ export class Output {
   success(text: string): string {
     return `${this.outStyle.green('✓')} ${text}`;
   }
+}
+
+// JSON.stringify escapes C0 controls (ESC, BEL, CR, LF) but writes DEL, the C1 controls (CSI
+// U+009B starts a sequence on some terminals), the bidi controls and the line separators as they
+// are; they are escaped too, which leaves the same JSON value.
+const LEFT_RAW_BY_JSON = /[\u007f-\u009f\p{Cf}\u2028\u2029]/gu;
+
+/**
+ * `JSON.stringify(value, null, indent)` that is also safe on a terminal: no character of a string
+ * (a server's scope, issuer or error) can act as a control sequence or reorder the text shown.
+ * Parsed back, it is the same value.
+ */
+export function terminalSafeJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(
+    LEFT_RAW_BY_JSON,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Writes what is still buffered in stdout and stderr, so exiting right after loses nothing. */

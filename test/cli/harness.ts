@@ -7,10 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { cliBuildOptions } from '../../scripts/build-cli.js';
-import type { CliIO } from '../../src/cli/io.js';
+import type { CliIO, InterruptSignal } from '../../src/cli/io.js';
 import { run } from '../../src/cli/program.js';
 import type { OpenBrowser } from '../../src/index.js';
-import { startTestbed, type Testbed } from '../kit/index.js';
+import { startTestbed, type TestAuthorizationServer, type Testbed } from '../kit/index.js';
+import { expectNoSecrets } from '../support/no-secrets.js';
 import { tempHome } from '../support/temp-home.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,6 +47,95 @@ export function cliEnv(extra: Record<string, string | undefined> = {}): NodeJS.P
 }
 
 const SSH_KEYS = ['SSH_CONNECTION', 'SSH_CLIENT', 'SSH_TTY'];
+
+// ---------------------------------------------------------------------------------------------
+// No secret in any output. Every command run through this harness (in-process or spawned) has its
+// stdout and stderr checked against every secret the test planted (plantSecrets, and the values
+// of variables named like a secret in the command's environment) and every secret the kit issued
+// that can be known: the tokens and client secrets stored in the command's home before and after
+// it ran, and the refresh tokens the watched authorization servers were shown. The one exception
+// is `token`'s stdout, which is the token by design.
+
+const planted = new Set<string>();
+const issued = new Set<string>();
+const watchedServers = new Set<TestAuthorizationServer>();
+afterEach(() => {
+  planted.clear();
+  issued.clear();
+  watchedServers.clear();
+});
+
+/** Secrets this test planted (a client secret, a token written into a record...): never printed. */
+export function plantSecrets(...values: string[]): void {
+  for (const value of values) planted.add(value);
+}
+
+/** The refresh tokens this authorization server is shown are checked too (until the test ends). */
+export function watchAuthorizationServer(as: TestAuthorizationServer): void {
+  watchedServers.add(as);
+}
+
+const SECRET_VARIABLE = /SECRET|TOKEN|PASSWORD/i;
+
+/** The home a command line uses (`--home DIR`, else MCP_OAUTH_HOME), if the test set one. */
+function homeOf(args: string[], env: NodeJS.ProcessEnv): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--home') return args[i + 1];
+    if (args[i]?.startsWith('--home=')) return args[i]!.slice('--home='.length);
+  }
+  return env.MCP_OAUTH_HOME;
+}
+
+/** The subcommand: the first word that is neither an option nor the value of --home. */
+function commandOf(args: string[]): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--home') i++;
+    else if (!args[i]!.startsWith('-')) return args[i];
+  }
+  return undefined;
+}
+
+/** storedSecrets, tolerant of a missing home and of the unreadable records some tests plant. */
+async function collectStored(home: string | undefined): Promise<void> {
+  if (!home) return;
+  const dir = join(home, 'credentials');
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.endsWith('.json')) continue;
+    try {
+      const record = JSON.parse(await readFile(join(dir, name), 'utf8')) as StoredRecordSecrets;
+      for (const value of secretsOfRecord(record)) issued.add(value);
+    } catch {
+      // Corrupt or half-written on purpose: nothing to learn from it.
+    }
+  }
+}
+
+/** Fails the command's result when its output contains a known secret (see above). */
+async function checkNoSecrets(args: string[], env: NodeJS.ProcessEnv, result: CliResult): Promise<void> {
+  await collectStored(homeOf(args, env));
+  for (const as of watchedServers) for (const token of as.stats.refreshTokensSeen) issued.add(token);
+  const passed = Object.entries(envOverrides.get(env) ?? {});
+  const envSecrets = passed.flatMap(([key, value]) => (SECRET_VARIABLE.test(key) && value ? [value] : []));
+  const secrets = [...planted, ...issued, ...envSecrets];
+  const what = `mcp-oauth ${args.join(' ')}`;
+  expectNoSecrets(result.stderr, secrets, `stderr of ${what}`);
+  if (commandOf(args) !== 'token') expectNoSecrets(result.stdout, secrets, `stdout of ${what}`);
+}
+
+// The variables the test itself passed (the rest of the environment is the test runner's).
+const envOverrides = new WeakMap<NodeJS.ProcessEnv, Record<string, string | undefined>>();
+
+function commandEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env = cliEnv(extra);
+  envOverrides.set(env, extra);
+  return env;
+}
 
 // ---------------------------------------------------------------------------------------------
 // In-process: the program's run(argv, io) with captured streams. What most tests use: no process
@@ -95,11 +185,11 @@ export class InProcessCli {
   private readonly waiters: Array<() => void> = [];
   private readonly out = new CapturedStream(() => this.notify());
   private readonly err = new CapturedStream(() => this.notify());
-  private readonly interruptHandlers: Array<() => boolean> = [];
+  private readonly interruptHandlers: Array<(signal: InterruptSignal) => boolean> = [];
   private finished = false;
 
   constructor(args: string[], options: CliOptions) {
-    const env = cliEnv(options.env);
+    const env = commandEnv(options.env);
     const io: CliIO = {
       stdout: this.out,
       stderr: this.err,
@@ -111,14 +201,18 @@ export class InProcessCli {
       },
       ...(options.openBrowser ? { openBrowser: options.openBrowser } : {}),
     };
-    const started = queue.then(() =>
-      withLibraryEnv(env, () => run([process.execPath, 'mcp-oauth', ...args], io)),
-    );
+    const started = queue.then(async () => {
+      // What the home holds before: a token the command replaces must not be printed either.
+      await collectStored(homeOf(args, env));
+      return withLibraryEnv(env, () => run([process.execPath, 'mcp-oauth', ...args], io));
+    });
     queue = started.catch(() => {});
-    this.result = started.then((code) => {
+    this.result = started.then(async (code) => {
       this.finished = true;
       this.notify();
-      return { code, stdout: this.out.text, stderr: this.err.text };
+      const result = { code, stdout: this.out.text, stderr: this.err.text };
+      await checkNoSecrets(args, env, result);
+      return result;
     });
   }
 
@@ -130,9 +224,9 @@ export class InProcessCli {
     return this.err.text;
   }
 
-  /** Ctrl-C: true when the running command handled it (a login cancels itself). */
-  interrupt(): boolean {
-    return this.interruptHandlers.at(-1)?.() ?? false;
+  /** Ctrl-C (or SIGTERM): true when the running command handled it (a login cancels itself). */
+  interrupt(signal: InterruptSignal = 'SIGINT'): boolean {
+    return this.interruptHandlers.at(-1)?.(signal) ?? false;
   }
 
   /** Resolves with the first match of `pattern` in stderr; rejects if the command ends first. */
@@ -248,12 +342,10 @@ function bundle(name: string, make: (outdir: string) => Promise<string>): Promis
 
 /** Starts the binary with `args`; the caller drives stdin and reads the streams as they come. */
 export async function spawnCli(args: string[], options: CliOptions = {}): Promise<LiveCli> {
-  const child = spawn(process.execPath, [await cliEntry(), ...args], {
-    cwd: REPO_ROOT,
-    env: cliEnv(options.env),
-    stdio: 'pipe',
-  });
-  return new LiveCli(child, options.timeoutMs ?? 45_000);
+  const env = commandEnv(options.env);
+  await collectStored(homeOf(args, env));
+  const child = spawn(process.execPath, [await cliEntry(), ...args], { cwd: REPO_ROOT, env, stdio: 'pipe' });
+  return new LiveCli(child, options.timeoutMs ?? 45_000, (result) => checkNoSecrets(args, env, result));
 }
 
 /** Runs the binary with `args` to the end. */
@@ -272,6 +364,7 @@ export class LiveCli {
   constructor(
     readonly child: ChildProcessWithoutNullStreams,
     timeoutMs: number,
+    check: (result: CliResult) => Promise<void> = async () => {},
   ) {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       this.stdout += chunk;
@@ -288,7 +381,7 @@ export class LiveCli {
     const ended = (stream: NodeJS.ReadableStream) => new Promise<void>((r) => stream.once('end', r));
     const stdoutEnded = ended(child.stdout);
     const stderrEnded = ended(child.stderr);
-    this.result = new Promise((resolvePromise) => {
+    this.result = new Promise<CliResult & { signal: NodeJS.Signals | null }>((resolvePromise) => {
       child.once('exit', async (code, signal) => {
         clearTimeout(timer);
         await stdoutEnded;
@@ -296,6 +389,9 @@ export class LiveCli {
         this.notify();
         resolvePromise({ code, signal, stdout: this.stdout, stderr: this.stderr });
       });
+    }).then(async (result) => {
+      await check(result);
+      return result;
     });
   }
 
@@ -341,23 +437,28 @@ export function writeKitConfig(home: string, mcpUrl: string, options: { timeout?
   );
 }
 
+interface StoredRecordSecrets {
+  tokens?: { accessToken?: unknown; refreshToken?: unknown };
+  client?: { information?: { client_secret?: unknown } };
+}
+
+function secretsOfRecord(record: StoredRecordSecrets | null): string[] {
+  return [
+    record?.tokens?.accessToken,
+    record?.tokens?.refreshToken,
+    record?.client?.information?.client_secret,
+  ].filter((value): value is string => typeof value === 'string' && value.length > 0);
+}
+
 /** Every token-like value stored in the home's credential records (to assert none is printed). */
 export async function storedSecrets(home: string): Promise<string[]> {
   const dir = join(home, 'credentials');
   const secrets: string[] = [];
   for (const name of await readdir(dir)) {
     if (!name.endsWith('.json')) continue;
-    const record = JSON.parse(await readFile(join(dir, name), 'utf8')) as {
-      tokens?: { accessToken?: string; refreshToken?: string };
-      client?: { information?: { client_secret?: string } };
-    };
-    for (const value of [
-      record.tokens?.accessToken,
-      record.tokens?.refreshToken,
-      record.client?.information?.client_secret,
-    ]) {
-      if (value) secrets.push(value);
-    }
+    secrets.push(
+      ...secretsOfRecord(JSON.parse(await readFile(join(dir, name), 'utf8')) as StoredRecordSecrets),
+    );
   }
   return secrets;
 }
@@ -385,6 +486,7 @@ export function useCliTestbed(options: { servers?: boolean } = {}): CliTestbed {
     beforeAll(async () => {
       bed = await startTestbed();
     });
+    beforeEach(() => watchAuthorizationServer(bed!.as));
     afterAll(async () => {
       await bed?.close();
     });

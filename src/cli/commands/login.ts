@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { LoginError } from '../../errors.js';
 import type { LoginOptions, LoginPrompt, LoginResult, OAuthManager } from '../../index.js';
 import { type CliContext, withSession } from '../context.js';
+import { InterruptedError } from '../exit-codes.js';
+import type { InterruptSignal } from '../io.js';
 import { renderPrompt } from '../render-prompt.js';
 import type { Dispatch } from '../runner.js';
 import { Spinner } from '../spinner.js';
@@ -78,12 +79,15 @@ async function loginWithPrompts(
     else if (p.kind === 'waiting-for-other-login') spinner.start('Waiting for the other login to finish');
     else spinner.stop();
   };
-  // Ctrl-C cancels the login cleanly (the previous credential stays as it was); a second one is
-  // left to the default, exit 130.
+  // One Ctrl-C (or SIGTERM) cancels the login in whatever phase it is: the signal reaches every
+  // request of the flow, the login lock is released and nothing is committed; only then does the
+  // command exit, with 130 (143), saying so. A second one is left to the default: exit at once.
   const cancel = new AbortController();
-  const stopListening = io.onInterrupt(() => {
+  let interrupted: InterruptSignal | undefined;
+  const stopListening = io.onInterrupt((signal) => {
     spinner.stop();
     if (cancel.signal.aborted) return false;
+    interrupted = signal;
     cancel.abort();
     return true;
   });
@@ -92,8 +96,12 @@ async function loginWithPrompts(
   try {
     return await manager.login(server, { flow, prompt, input: io.stdin, signal: cancel.signal });
   } catch (error) {
-    // The library reports any abort as its deadline passing; say what really happened.
-    if (cancel.signal.aborted) throw new LoginError(server, 'cancelled with Ctrl-C', { cause: error });
+    // A failed login commits nothing, so after a cancellation the old credential is as it was.
+    if (interrupted) {
+      throw new InterruptedError(interrupted, 'Login cancelled; the stored credential was not changed.', {
+        cause: error,
+      });
+    }
     throw error;
   } finally {
     spinner.stop();
