@@ -1,4 +1,5 @@
 import type { ServerStatus } from '../index.js';
+import { displayText } from '../terminal-text.js';
 import { humanDuration } from './duration.js';
 
 /**
@@ -24,6 +25,8 @@ export function expirySummary(status: ServerStatus, withScopes: boolean): string
   const parts = [
     status.expiresIn === null ? 'no expiry' : `expires in ${humanDuration(status.expiresIn, 'long')}`,
   ];
-  if (withScopes) parts.push(status.scopes.length > 0 ? `scopes: ${status.scopes.join(' ')}` : 'no scopes');
+  // The scopes are the server's words: one line, no control characters.
+  if (withScopes)
+    parts.push(status.scopes.length > 0 ? `scopes: ${displayText(status.scopes.join(' '))}` : 'no scopes');
   return parts.join(', ');
 }

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { ServerStatus } from '../../index.js';
+import { redactText } from '../../logger.js';
+import { displayText } from '../../terminal-text.js';
 import type { CliContext, Session } from '../context.js';
 import { readConfig, withSession } from '../context.js';
 import { expiresInCell } from '../duration.js';
@@ -104,13 +106,15 @@ function renderStatusTable(ctx: CliContext, statuses: ServerStatus[]): string {
   };
   return renderTable(
     ['SERVER', 'STATE', 'EXPIRES IN', 'SCOPES', 'ISSUER', 'CLIENT'],
+    // Scopes, issuer and client kind come from servers (and a name from a file someone may
+    // share): each cell on one line, without control characters.
     statuses.map((s) => [
-      s.name,
+      displayText(s.name),
       s.state,
       expiresInCell(s.state, s.expiresIn),
-      s.scopes.length > 0 ? s.scopes.join(' ') : '-',
-      s.issuer ?? '-',
-      s.clientKind ?? '-',
+      s.scopes.length > 0 ? displayText(s.scopes.join(' ')) : '-',
+      s.issuer !== null ? displayText(s.issuer) : '-',
+      s.clientKind !== null ? displayText(s.clientKind) : '-',
     ]),
     {
       header: style.bold,
@@ -120,8 +124,16 @@ function renderStatusTable(ctx: CliContext, statuses: ServerStatus[]): string {
   );
 }
 
-/** What to do next, under the table, for every server that cannot be used as it is. */
-function hintFor(status: ServerStatus, loginCommand: string): string[] {
+/**
+ * What to do next, under the table, for every server that cannot be used as it is. The error can
+ * quote a server (an OAuth error code, an issuer): shown on one line without control characters.
+ */
+function hintFor(raw: ServerStatus, loginCommand: string): string[] {
+  const status = {
+    ...raw,
+    name: displayText(raw.name),
+    error: raw.error === null ? null : displayText(redactText(raw.error), 600),
+  };
   switch (status.state) {
     case 'logged_out':
       return [`${status.name}: not logged in. Run: ${loginCommand}`];
