@@ -49,7 +49,10 @@ describe('response size limits', () => {
       json: { resource: `${server.url}/mcp`, authorization_servers: [as.issuer] },
       padBytes: TEN_MB,
     });
-    const error = await manager.login('demo').catch((e: unknown) => e as Error);
+    const error = await manager.login('demo').then(
+      () => new Error('the login succeeded'),
+      (e: unknown) => e as Error,
+    );
     expect(error).toBeInstanceOf(LoginError);
     expect(error.message).toContain(`${server.url}${PRM}/mcp`);
     expect(error.message).toContain(`${MAX_OAUTH_RESPONSE_BYTES / 1024} KiB`);
@@ -63,7 +66,10 @@ describe('response size limits', () => {
       json: { issuer: server.url, token_endpoint: `${server.url}/token` },
       padBytes: TEN_MB,
     });
-    const error = await manager.login('demo').catch((e: unknown) => e as Error);
+    const error = await manager.login('demo').then(
+      () => new Error('the login succeeded'),
+      (e: unknown) => e as Error,
+    );
     expect(error).toBeInstanceOf(LoginError);
     expect(error.message).toContain(`${server.url}/.well-known/oauth-authorization-server`);
     expect(error.message).toContain(`${MAX_OAUTH_RESPONSE_BYTES / 1024} KiB`);
