@@ -13,9 +13,14 @@ export function humanDuration(seconds: number, form: 'short' | 'long' = 'short')
   return unit(s, 's', 's');
 }
 
-/** The EXPIRES IN cell: `-` when there is no expiry to speak of, `expired` once it has passed. */
+/**
+ * The EXPIRES IN cell: `-` when there is no token, `unknown` for a usable token whose server gave
+ * no lifetime (it is used until the server answers 401, then refreshed), `expired` once it has
+ * passed.
+ */
 export function expiresInCell(state: string, expiresIn: number | null): string {
-  if (expiresIn === null || state === 'logged_out' || state === 'needs_reauth') return '-';
+  if (state === 'logged_out' || state === 'needs_reauth' || state === 'error') return '-';
+  if (expiresIn === null) return 'unknown';
   if (state === 'expired' || expiresIn <= 0) return 'expired';
   return humanDuration(expiresIn, 'short');
 }

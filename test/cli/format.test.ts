@@ -27,12 +27,13 @@ describe('durations', () => {
     expect(humanDuration(2 * 3600 + 3 * 60, 'long')).toBe('2 h 3 min');
   });
 
-  it('EXPIRES IN: "-" without an expiry or a usable token, "expired" once passed', () => {
+  it('EXPIRES IN: "-" without a usable token, "unknown" when the server gave no lifetime, "expired" once passed', () => {
     expect(expiresInCell('valid', 3540)).toBe('59m');
     expect(expiresInCell('expired', 0)).toBe('expired');
     expect(expiresInCell('logged_out', null)).toBe('-');
     expect(expiresInCell('needs_reauth', 1200)).toBe('-');
-    expect(expiresInCell('valid', null)).toBe('-');
+    // The hardening issue: a token without a lifetime is used until a 401, and status says so.
+    expect(expiresInCell('valid', null)).toBe('unknown');
   });
 
   it('elapsed time keeps a fixed width for seconds past the first minute', () => {
