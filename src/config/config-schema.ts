@@ -48,6 +48,8 @@ export const RULES = {
     'must be the name of an environment variable (letters, digits and _, not starting with a digit), e.g. client_secret_env: NOTION_CLIENT_SECRET; the value written is not a variable name (if it is the secret itself, move it into an environment variable)',
   bothSecrets:
     'has both client_secret and client_secret_env; keep only one (client_secret_env keeps the secret out of this file)',
+  issuer:
+    'must be the issuer identifier of the authorization server, an https URL without query or fragment (http only for loopback hosts), exactly as its metadata states it, e.g. issuer: https://auth.example.com',
   clientMetadataUrl:
     'must be an https URL with a path, the address of a Client ID Metadata Document, e.g. https://app.example.com/oauth/client-metadata.json',
   scope: 'must be a non-empty string of space-separated scopes, e.g. scope: "read write"',
@@ -96,6 +98,27 @@ const serverUrlSchema = z
     }),
   );
 
+// RFC 8414 §2: an https URL with no query or fragment; compared as a string with the metadata's.
+const issuerSchema = z.url({ protocol: /^https?$/, error: RULES.issuer }).check(
+  z.refine(
+    (value: string) => {
+      const url = urlParts(value);
+      return (
+        !!url &&
+        isSecureOrLoopback(url) &&
+        !url.search &&
+        !url.hash &&
+        !value.includes('?') &&
+        !value.includes('#') &&
+        !url.username &&
+        !url.password &&
+        value.trim() === value
+      );
+    },
+    { error: RULES.issuer },
+  ),
+);
+
 const clientMetadataUrlSchema = z.url({ protocol: /^https$/, error: RULES.clientMetadataUrl }).check(
   z.trim(),
   z.refine(
@@ -120,6 +143,7 @@ export const oauthSettingsSchema = z
           .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: RULES.clientSecretEnv })),
       ),
       client_secret: z.optional(nonEmptyString(RULES.clientSecret)),
+      issuer: z.optional(issuerSchema),
       client_metadata_url: z.optional(clientMetadataUrlSchema),
       scope: z.optional(nonEmptyString(RULES.scope)),
       redirect_port: z.optional(integerIn(0, 65_535, RULES.redirectPort)),
@@ -222,6 +246,7 @@ export function toOAuthConfig(
   if (settings) {
     if (settings.client_id !== undefined) config.clientId = settings.client_id;
     if (clientSecret !== undefined) config.clientSecret = clientSecret;
+    if (settings.issuer !== undefined) config.issuer = settings.issuer;
     if (settings.client_metadata_url !== undefined) config.clientMetadataUrl = settings.client_metadata_url;
     if (settings.scope !== undefined) config.scope = settings.scope;
     if (settings.redirect_port !== undefined) config.redirectPort = settings.redirect_port;

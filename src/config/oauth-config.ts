@@ -13,6 +13,12 @@ export interface OAuthConfig {
   clientId?: string;
   /** The secret of a pre-registered confidential client (resolved from `client_secret_env` by the config layer). */
   clientSecret?: string;
+  /**
+   * The issuer identifier of the authorization server this server must use (`oauth.issuer`). A
+   * login that discovers another issuer fails before anything is sent to it; a configured client
+   * without it is bound to the issuer of its first login.
+   */
+  issuer?: string;
   /** A Client ID Metadata Document URL (https) used as client id where the server supports CIMD. */
   clientMetadataUrl?: string;
   /** Scope to request (space-delimited); else the challenge's, else the resource metadata's. */

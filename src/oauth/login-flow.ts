@@ -10,7 +10,7 @@ import type {
 import { runAuthorizationCodeFlow } from './authorization-code-flow.js';
 import { limitResponseSize } from './bounded-fetch.js';
 import type { OpenBrowser } from './browser.js';
-import { chooseClient } from './client-identity.js';
+import { checkIssuerBinding, chooseClient } from './client-identity.js';
 import { runDeviceFlow } from './device-flow.js';
 import { discover, insecureEndpoint, issuerOf, resourceMismatch, resourceOf } from './discovery.js';
 import { selectScope } from './scope-selection.js';
@@ -53,7 +53,9 @@ export interface LoginFlowResult {
 /**
  * Runs one interactive login, start to finish, under one deadline (`oauth.timeout`, default
  * {@link loginTimeoutMs}): discovery, refusal of non-https endpoints and of
- * metadata naming another resource, scope selection, client identity (a stored client only if
+ * metadata naming another resource, refusal of an authorization server the client does not
+ * belong to (`checkIssuerBinding`: `oauth.issuer`, a configured client's first login, a
+ * challenge on another origin), scope selection, client identity (a stored client only if
  * registered with the same issuer), then the authorization code flow (browser or paste-back) or
  * the device flow. Every request is aborted at the deadline or by `signal` (the CLI's Ctrl-C),
  * and the whole flow is raced against them, so the login ends then whatever phase it is in:
@@ -146,6 +148,15 @@ async function loginSteps(
   }
   const mismatch = resourceMismatch(input.serverUrl, discovery);
   if (mismatch) throw new LoginError(input.server, `${mismatch}; refusing to ask for a token for it`);
+  // Before anything reaches the authorization server: is it the one this client belongs to?
+  await checkIssuerBinding({
+    server: input.server,
+    serverUrl: input.serverUrl,
+    config: input.config,
+    existing: input.existing,
+    discovery,
+    discoverAtServerOrigin: () => discover(input.serverUrl, { fetchFn: input.fetchFn }),
+  });
   const issuer = issuerOf(discovery);
   const resource = resourceOf(input.serverUrl, discovery);
   const scope = input.scope ?? selectScope(input.config, discovery, input.challengeScope);
