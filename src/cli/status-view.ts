@@ -23,7 +23,9 @@ export function statusJson(status: ServerStatus): ServerStatus {
 /** `expires in 59 min, scopes: read write`: the parenthesis after login and refresh. */
 export function expirySummary(status: ServerStatus, withScopes: boolean): string {
   const parts = [
-    status.expiresIn === null ? 'lifetime unknown: used until the server rejects it' : `expires in ${humanDuration(status.expiresIn, 'long')}`,
+    status.expiresIn === null
+      ? 'lifetime unknown: used until the server rejects it'
+      : `expires in ${humanDuration(status.expiresIn, 'long')}`,
   ];
   // The scopes are the server's words: one line, no control characters.
   if (withScopes)
