@@ -7,6 +7,7 @@
 // zod/mini: the same validation core with a tree-shakable API, so the CLI bundle carries ~20 KB
 // of zod instead of ~450 KB (parsed at every start of `mcp-oauth status` and `token`).
 import * as z from 'zod/mini';
+import { registerSecret } from '../logger.js';
 import { isSecureOrLoopback } from '../loopback.js';
 import {
   DEFAULT_LOGIN_TIMEOUT_SECONDS,
@@ -219,7 +220,10 @@ export type SecretResolution =
   | { ok: true; secret: string | undefined }
   | { ok: false; variable: string; empty: boolean };
 
-/** Reads the secret named by `client_secret_env` from `env` (an empty value counts as missing), or takes `client_secret`. */
+/**
+ * Reads the secret named by `client_secret_env` from `env` (an empty value counts as missing), or
+ * takes `client_secret`; the secret is registered with the redactor (`registerSecret`).
+ */
 export function resolveClientSecret(
   settings: OAuthSettings | null | undefined,
   env: NodeJS.ProcessEnv,
@@ -229,8 +233,10 @@ export function resolveClientSecret(
     const variable = settings.client_secret_env;
     const value = env[variable];
     if (value === undefined || value === '') return { ok: false, variable, empty: value === '' };
+    registerSecret(value);
     return { ok: true, secret: value };
   }
+  registerSecret(settings.client_secret);
   return { ok: true, secret: settings.client_secret };
 }
 

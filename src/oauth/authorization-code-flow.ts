@@ -9,6 +9,7 @@ import {
 } from '@modelcontextprotocol/client';
 import type { OAuthConfig } from '../config/oauth-config.js';
 import { ConfigError, LoginError } from '../errors.js';
+import { registerSecret } from '../logger.js';
 import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/credential-record.js';
 import type { OpenBrowser } from './browser.js';
 import { chooseClient } from './client-identity.js';
@@ -106,6 +107,7 @@ export async function runAuthorizationCodeFlow(input: {
           resource: new URL(input.resource),
         },
       );
+      registerSecret(codeVerifier);
       input.onPhase?.('wait for the authorization response');
       const response = await receive(input, listener, authorizationUrl.href, state);
       input.onPhase?.('token exchange');

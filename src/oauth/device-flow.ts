@@ -1,6 +1,7 @@
 import type { FetchLike } from '@modelcontextprotocol/client';
 import * as oauth from 'oauth4webapi';
 import { LoginError } from '../errors.js';
+import { registerSecret } from '../logger.js';
 import { isLoopbackHost } from '../loopback.js';
 import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/credential-record.js';
 import { capturingTokenFetch, tokensFromResponse } from './token-refresh.js';
@@ -100,6 +101,7 @@ export async function runDeviceFlow(input: {
     client,
     await oauth.deviceAuthorizationRequest(as, client, auth, parameters, common),
   );
+  registerSecret(authorization.device_code);
   input.show({
     verificationUri: authorization.verification_uri,
     userCode: authorization.user_code,

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, LoginError } from '../errors.js';
+import { registerSecret } from '../logger.js';
 import { displayText, sendLoginPage } from './login-pages.js';
 
 /** The port number that asks the OS for any free port. */
@@ -83,6 +84,7 @@ export async function startLoopbackCallback(options: {
       return;
     }
     const code = url.searchParams.get('code');
+    registerSecret(code);
     if (!code) {
       sendLoginPage(res, 400, 'Unexpected request', ['The response carries no authorization code.']);
       return;

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { LoginError } from '../errors.js';
+import { registerSecret } from '../logger.js';
 import { displayText } from './login-pages.js';
 import type { AuthorizationResponse } from './loopback-callback.js';
 
@@ -70,6 +71,8 @@ export function readPastedResponse(input: {
     input.signal.addEventListener('abort', onAbort, { once: true });
     lines.on('line', (line) => {
       const pasted = parsePastedResponse(line);
+      // Whatever line carries a code (another attempt's included) holds a secret from now on.
+      registerSecret(pasted?.code);
       if (!pasted) {
         if (line.trim())
           input.onIgnored?.('that is not the address the browser was sent to (it has no code)');

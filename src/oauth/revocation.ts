@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { registerSecret } from '../logger.js';
 import { isLoopbackHost } from '../loopback.js';
 import type { StoredClient, StoredDiscovery } from '../store/credential-record.js';
 
@@ -18,6 +19,7 @@ export async function revokeToken(input: {
   fetchFn: typeof fetch;
   timeoutMs: number;
 }): Promise<boolean> {
+  registerSecret(input.token);
   const metadata = input.discovery.authorizationServerMetadata;
   const endpoint = metadata?.revocation_endpoint;
   if (typeof endpoint !== 'string' || typeof metadata?.issuer !== 'string') return false;

@@ -5,6 +5,7 @@ import {
   OAuthError,
   refreshAuthorization,
 } from '@modelcontextprotocol/client';
+import { registerSecret } from '../logger.js';
 import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/credential-record.js';
 import { limitResponseSize, MAX_OAUTH_RESPONSE_BYTES, ResponseTooLargeError } from './bounded-fetch.js';
 import { RefreshFailure } from './refresh-failure.js';
@@ -95,6 +96,8 @@ export async function refreshTokens(input: {
   timeoutMs: number;
   now: () => number;
 }): Promise<StoredTokens> {
+  // A record read from disk by this process: its refresh token was never registered.
+  registerSecret(input.previous.refreshToken);
   const captured = capturingTokenFetch(limitResponseSize(withTimeout(input.fetchFn, input.timeoutMs)));
   let sdkError: unknown;
   try {
@@ -152,7 +155,8 @@ export function capturingTokenFetch(fetchFn: FetchLike): { fetchFn: FetchLike; s
  * - the refresh token and scope carried forward from `previous` or the request when omitted.
  *
  * Every TokenResponseError carries the response's refresh token, if any, in
- * `rotatedRefreshToken`, so a refresh never loses a grant the server already rotated.
+ * `rotatedRefreshToken`, so a refresh never loses a grant the server already rotated. The access
+ * and refresh tokens are registered with the redactor (`registerSecret`) first, refused or not.
  *
  * @see [RFC 6749 §5.1. Successful Response](https://www.rfc-editor.org/rfc/rfc6749.html#section-5.1)
  * @see [RFC 6749 §7.1. Access Token Types](https://www.rfc-editor.org/rfc/rfc6749.html#section-7.1)
@@ -167,6 +171,9 @@ export function tokensFromResponse(
   const body = (typeof response === 'object' && response !== null ? response : {}) as Record<string, unknown>;
   const rotated =
     typeof body.refresh_token === 'string' && body.refresh_token.length > 0 ? body.refresh_token : undefined;
+  // Registered before any refusal: a rotated refresh token is kept even when the rest is refused.
+  registerSecret(rotated);
+  if (typeof body.access_token === 'string') registerSecret(body.access_token);
   const refuse = (detail: string): never => {
     throw new TokenResponseError(`the authorization server's token response was refused: ${detail}`, rotated);
   };

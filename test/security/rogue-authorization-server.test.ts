@@ -9,18 +9,17 @@
  * client id, the secret (Basic auth) and the code to the rogue.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { ConfigError, LoginError, type OAuthConfig, OAuthManager } from '../../src/index.js';
-import { callbackPath } from '../../src/oauth/authorization-code-flow.js';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../kit/authorization-server.js';
+import { startAuthorizationServer } from '../kit/authorization-server.js';
 import { startMcpServer } from '../kit/mcp-server.js';
 import { scriptedBrowserHook } from '../support/browser-hook.js';
 import { connectV2, textOf } from '../support/mcp-client.js';
 import { tempHome } from '../support/temp-home.js';
 import { useCleanups } from '../support/testbed.js';
+import { preRegisterConfidentialClient } from './support/confidential-client.js';
 import {
   type RogueAuthorizationServer,
   startChallengeRewritingProxy,
@@ -29,37 +28,6 @@ import {
 
 const cleanups = useCleanups();
 const SERVER = 'demo';
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
-}
-
-/**
- * A confidential client registered at the kit's authorization server out of band, for the loopback
- * redirect of server `demo` on `port` (what an administrator does in a console before writing
- * `client_id` and the secret into the configuration).
- */
-async function preRegister(as: TestAuthorizationServer, port: number) {
-  const response = await fetch(`${as.issuer}/reg`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_name: 'pre-registered confidential client',
-      application_type: 'native',
-      redirect_uris: [`http://127.0.0.1:${port}${callbackPath(SERVER)}`],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-    }),
-  });
-  expect(response.status).toBe(201);
-  const body = (await response.json()) as { client_id: string; client_secret: string };
-  return { clientId: body.client_id, clientSecret: body.client_secret };
-}
 
 async function bed(options: { issuer?: 'kit' } = {}) {
   const as = await startAuthorizationServer();
@@ -72,11 +40,9 @@ async function bed(options: { issuer?: 'kit' } = {}) {
   const rogue = await startRogueAuthorizationServer();
   cleanups.push(() => rogue.close());
   rogue.resource = mcp.url;
-  const port = await freePort();
-  const client = await preRegister(as, port);
+  const client = await preRegisterConfidentialClient(as, SERVER);
   const config: OAuthConfig = {
     ...client,
-    redirectPort: port,
     ...(options.issuer === 'kit' ? { issuer: as.issuer } : {}),
   };
   const { home, cleanup } = await tempHome();
