@@ -16,6 +16,7 @@ import {
   TransientAuthError,
 } from '../errors.js';
 import type { OAuthManager } from '../manager/oauth-manager.js';
+import { SCOPE_REFUSAL_MS, type ScopeRefusal } from '../manager/scope-refusal.js';
 import type { ManagedProvider } from '../sdk/managed-provider.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 
@@ -34,7 +35,9 @@ export type TransportKind = 'streamable-http' | 'sse';
  *   after the server received a request;
  * - a 403 `insufficient_scope` starts a step-up (a new authorization for the union of the granted
  *   and the required scopes), at most {@link MAX_STEP_UPS_PER_CALL} per call, only where the
- *   manager may prompt, else NeedsReauthError naming the missing scopes;
+ *   manager may prompt, else NeedsReauthError naming the missing scopes; scopes the authorization
+ *   server did not grant at a step-up are noted in the store, and for `SCOPE_REFUSAL_MS` (10 min)
+ *   no process steps up for them again: InsufficientScopeError at once;
  * - a server that keeps failing trips a circuit breaker (half-open probing);
  * - `reconnect-required` rebuilds the transport and session when the client is idle; a
  *   credential change also closes the breaker.
@@ -158,6 +161,10 @@ export class ManagedClient extends Client {
         'the granted scope already includes what the server asks for',
       );
     }
+    // Scopes the authorization server refused lately (here or in another process): asking again
+    // would only open another browser login.
+    const refusal = await this.manager.scopeRefusal(this.server);
+    if (refusal && missing.every((s) => refusal.scopes.includes(s))) throw this.refused(missing, refusal);
     if (attempt > MAX_STEP_UPS_PER_CALL) {
       throw new InsufficientScopeError(
         this.server,
@@ -172,7 +179,28 @@ export class ManagedClient extends Client {
         `it requires scopes that were not granted: ${missing.join(' ')}`,
       );
     }
-    await this.manager.login(this.server, { scope: union! });
+    const login = await this.manager.login(this.server, { scope: union! });
+    // Only what this step-up asked for and did not get is a refusal: a login joined in flight may
+    // have asked for other scopes (the next round asks again, within the per-call limit).
+    const asked = new Set((login.requestedScope ?? '').split(/\s+/));
+    const refused = missing.filter((s) => !login.status.scopes.includes(s) && asked.has(s));
+    if (refused.length === 0) return;
+    const now = this.manager.now();
+    const note = await this.manager.noteRefusedScopes(this.server, refused);
+    throw this.refused(refused, note ?? { scopes: refused, at: now, until: now + SCOPE_REFUSAL_MS });
+  }
+
+  /** The authorization server did not grant `missing`: no login for them before `refusal.until`. */
+  private refused(missing: string[], refusal: ScopeRefusal): InsufficientScopeError {
+    const command = this.manager.reloginCommandFor(this.server);
+    return new InsufficientScopeError(
+      this.server,
+      missing,
+      `the authorization server did not grant them at ${new Date(refusal.at).toISOString()}, ` +
+        `so no new login is attempted for them before ${new Date(refusal.until).toISOString()}. ` +
+        `Ask the server's administrator to grant them to your account, then run: ${command} ` +
+        '(a login by hand clears this note)',
+    );
   }
 
   private async reconnectIfStale(): Promise<void> {

@@ -11,13 +11,17 @@ export interface ManagerEvents {
   'needs-reauth': [event: { server: string; command: string; reason: string }];
 }
 
-/** What changed a credential: this process (refresh, login, logout, removal, a rejected grant) or another one (`external`). */
+/**
+ * What changed a credential: this process (refresh, login, logout, removal, a rejected grant, a
+ * note of scopes the authorization server refused at a step-up) or another one (`external`).
+ */
 export type CredentialsChangeReason =
   | 'refreshed'
   | 'login'
   | 'logout'
   | 'removed'
   | 'needs_reauth'
+  | 'scope-refused'
   | 'external';
 
 /** Why sessions should reconnect: a refresh after a 401, a new login, or a usable credential reappearing. */

@@ -8,6 +8,7 @@ import type { CredentialCache } from './credential-cache.js';
 import { underCredentialLock } from './credential-lock.js';
 import type { EmitEvent } from './events.js';
 import type { LoginOptions, LoginResult } from './login-types.js';
+import { inheritedRefusal } from './scope-refusal.js';
 import type { ServerEntry } from './server-entry.js';
 import type { ServerStatus } from './server-status.js';
 import { LOGIN_JOIN_GRACE_MS, type ManagerSettings } from './settings.js';
@@ -30,28 +31,36 @@ export class LoginSession {
     private readonly statusOf: (entry: ServerEntry) => ServerStatus,
   ) {}
 
-  /** Logs in to `entry`'s server, or joins the login already running for it. */
-  login(entry: ServerEntry, options: LoginOptions = {}): Promise<LoginResult> {
+  /**
+   * Logs in to `entry`'s server, or joins the login already running for it. `byHand`: a person
+   * asked for this login (not a request's step-up or 401); it clears the scope-refusal note.
+   */
+  login(entry: ServerEntry, options: LoginOptions = {}, byHand = false): Promise<LoginResult> {
     if (entry.loginFlight) return entry.loginFlight;
-    const flight = this.loginOnce(entry, options).finally(() => {
+    const flight = this.loginOnce(entry, options, byHand).finally(() => {
       entry.loginFlight = undefined;
     });
     entry.loginFlight = flight;
     return flight;
   }
 
-  private async loginOnce(entry: ServerEntry, options: LoginOptions): Promise<LoginResult> {
+  private async loginOnce(entry: ServerEntry, options: LoginOptions, byHand: boolean): Promise<LoginResult> {
     let entered = false;
     try {
       await this.store.withLock(
         entry.key,
         async () => {
           entered = true;
-          await this.runAndCommit(entry, options);
+          await this.runAndCommit(entry, options, byHand);
         },
         { purpose: 'login', waitMs: 0 },
       );
-      return { server: entry.name, joined: false, status: this.statusOf(entry) };
+      return {
+        server: entry.name,
+        joined: false,
+        status: this.statusOf(entry),
+        ...(options.scope ? { requestedScope: options.scope } : {}),
+      };
     } catch (error) {
       if (entered || !(error instanceof LockTimeoutError)) throw error;
       return this.joinOtherProcess(entry, options);
@@ -80,7 +89,7 @@ export class LoginSession {
   }
 
   /** Runs the flow (holding the login lock) and commits its credential. One read of the record. */
-  private async runAndCommit(entry: ServerEntry, options: LoginOptions): Promise<void> {
+  private async runAndCommit(entry: ServerEntry, options: LoginOptions, byHand: boolean): Promise<void> {
     const { settings } = this;
     const name = entry.name;
     // The stored record: its client registration is reused, and it is what the commit replaces.
@@ -103,7 +112,7 @@ export class LoginSession {
       ...(options.resourceMetadataUrl ? { resourceMetadataUrl: options.resourceMetadataUrl } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    const record: CredentialRecord = {
+    const fresh: CredentialRecord = {
       schemaVersion: CREDENTIAL_SCHEMA_VERSION,
       recordId: randomUUID(),
       generation: 1,
@@ -121,7 +130,13 @@ export class LoginSession {
       state: 'valid',
       updatedAt: settings.clock.now(),
     };
-    await this.commit(entry, record, existing);
+    // A fresh record would drop a scope-refusal note, and the next request would step up into the
+    // same refusal: the record it replaces (as found at the commit) hands its note over.
+    const withNote = (replaced: CredentialRecord | undefined): CredentialRecord => {
+      const refusal = inheritedRefusal(replaced, result.tokens.scope, settings.clock.now(), byHand);
+      return refusal ? { ...fresh, refusedScopes: refusal } : fresh;
+    };
+    const record = await this.commit(entry, withNote, existing);
     settings.logger.info(`Logged in to '${name}'`, { issuer: result.issuer, clientKind: result.client.kind });
     entry.backoff = { until: 0, attempts: 0 };
     await this.cache.adopt(entry, record, 'login');
@@ -132,24 +147,28 @@ export class LoginSession {
    * Replaces whatever is stored, under the refresh lock so it never interleaves with a refresh
    * elsewhere. A refresh that rotated the old grant during the login is replaced too (the new
    * login supersedes it): the compare-and-set expects the record read at the start, and on a
-   * mismatch the version found under the lock.
+   * mismatch the version found under the lock. `recordReplacing` builds the new record from the
+   * one it replaces (a scope-refusal note carries over). Returns the record written.
    */
   private async commit(
     entry: ServerEntry,
-    record: CredentialRecord,
+    recordReplacing: (replaced: CredentialRecord | undefined) => CredentialRecord,
     existing: CredentialRecord | undefined,
-  ): Promise<void> {
+  ): Promise<CredentialRecord> {
     const write = async () => {
+      const record = recordReplacing(existing);
       const first = await this.store.put(entry.key, record, existing ? versionOf(existing) : null);
-      if (first.ok) return;
+      if (first.ok) return record;
       const current = first.current;
-      const second = await this.store.put(entry.key, record, current ? versionOf(current) : null);
+      const again = recordReplacing(current);
+      const second = await this.store.put(entry.key, again, current ? versionOf(current) : null);
       if (!second.ok)
         throw new LoginError(
           entry.name,
           'the stored credential changed during the login; run the login again',
         );
+      return again;
     };
-    await underCredentialLock(this.store, entry.key, this.settings.lock, write);
+    return underCredentialLock(this.store, entry.key, this.settings.lock, write);
   }
 }

@@ -33,7 +33,11 @@ export interface LoginOptions {
   input?: NodeJS.ReadableStream;
   /** The scope of a 401/403 challenge, used when no scope is configured. */
   challengeScope?: string;
-  /** Request exactly this scope (step-up: the union of granted and required), overriding selection. */
+  /**
+   * Request exactly this scope (step-up: the union of granted and required), overriding selection.
+   * Such a login is a request's, not a person's: it keeps a scope-refusal note (see
+   * `OAuthManager.scopeRefusal`) for what its grant does not include; a login without it clears it.
+   */
   scope?: string;
   /** The `resource_metadata` URL of the challenge that led to this login (RFC 9728 §5.1). */
   resourceMetadataUrl?: URL;
@@ -46,4 +50,9 @@ export interface LoginResult {
   /** True when another process's login for the same server was awaited instead of starting a second one. */
   joined: boolean;
   status: ServerStatus;
+  /**
+   * The exact scope the login that ran asked for, when it was a step-up (`LoginOptions.scope`).
+   * A caller that joined another caller's login learns here whether its own scopes were asked for.
+   */
+  requestedScope?: string;
 }

@@ -13,6 +13,7 @@ import type { LoginOptions, LoginResult } from './login-types.js';
 import { type LogoutOutcome, logOut } from './logout.js';
 import type { Challenge, ProviderPort } from './provider-port.js';
 import { RefreshFlight } from './refresh-flight.js';
+import { activeRefusal, noteRefusal, type ScopeRefusal } from './scope-refusal.js';
 import type { ServerEntry } from './server-entry.js';
 import { type ServerStatus, serverStatus } from './server-status.js';
 import {
@@ -168,9 +169,41 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    * the same server waits for that one and reports its result (`joined: true`) instead of opening
    * a second authorization. The new credential is committed only when the whole flow succeeded: a
    * failed, cancelled or timed-out login leaves the previous credential exactly as it was.
+   *
+   * A login without `options.scope` counts as asked for by a person: it clears the note of scopes
+   * the authorization server refused (see {@link OAuthManager.scopeRefusal}). A step-up (with
+   * `options.scope`) keeps the unexpired part of that note its grant does not include.
    */
   async login(name: string, options: LoginOptions = {}): Promise<LoginResult> {
-    return this.logins.login(await this.registry.resolve(name), options);
+    return this.logins.login(await this.registry.resolve(name), options, options.scope === undefined);
+  }
+
+  /**
+   * The scopes the authorization server left out of a step-up grant for `name`, while the note is
+   * in force (10 minutes, `SCOPE_REFUSAL_MS`, on the manager's clock), read from the store now so
+   * that a note written by another process counts; undefined when there is none. A host does not
+   * step up for scopes that are all in it: it fails with InsufficientScopeError instead of opening
+   * a browser on every call.
+   */
+  async scopeRefusal(name: string): Promise<ScopeRefusal | undefined> {
+    const entry = await this.registry.resolve(name);
+    this.cache.invalidate(entry);
+    await this.cache.reload(entry);
+    return activeRefusal(entry.record, this.settings.clock.now());
+  }
+
+  /**
+   * Notes that the authorization server did not grant `scopes` to `name` at a step-up, in the
+   * stored credential (every process and proxy on the same store sees it), under the credential
+   * lock by compare-and-set. Scopes the stored grant includes are left out; an unexpired note is
+   * merged and renewed. Returns the note in force, or undefined when there is no credential or
+   * nothing to note. A login by hand (`mcp-oauth login NAME`) clears it.
+   */
+  async noteRefusedScopes(name: string, scopes: string[]): Promise<ScopeRefusal | undefined> {
+    const entry = await this.registry.resolve(name);
+    const { refusal, written } = await noteRefusal(this.settings, this.store, entry, scopes);
+    if (written) await this.cache.adopt(entry, written, 'scope-refused');
+    return refusal;
   }
 
   /**

@@ -46,6 +46,21 @@ const discoverySchema = z.looseObject({
   authorizationServerMetadata: z.looseObject({}).optional(),
 });
 
+/**
+ * Scopes the authorization server did not grant when a step-up asked for them: no new step-up for
+ * them before `until` (epoch ms), in any process. Malformed, it reads as absent (a note is
+ * advisory; it never makes the record unreadable).
+ */
+const refusedScopesSchema = z
+  .looseObject({
+    scopes: z.array(z.string()),
+    /** When the authorization server last left them out of a grant, epoch ms. */
+    at: z.number().int(),
+    until: z.number().int(),
+  })
+  .optional()
+  .catch(undefined);
+
 /** The schema of a stored credential record (what a record file holds, and what `put` accepts). */
 export const credentialRecordSchema = z.looseObject({
   schemaVersion: z.literal(CREDENTIAL_SCHEMA_VERSION),
@@ -68,6 +83,8 @@ export const credentialRecordSchema = z.looseObject({
   state: z.enum(['valid', 'needs_reauth']),
   /** Why the record needs a new login (no secrets). */
   reauthReason: z.string().optional(),
+  /** Added without a schema bump: older builds keep it (loose object) and ignore it. */
+  refusedScopes: refusedScopesSchema,
   updatedAt: z.number().int(),
 });
 
