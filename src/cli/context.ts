@@ -4,10 +4,8 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
 import { ensureHome, resolveHome } from '../home-folder.js';
 import type { Interactive, ManagedProvider, OAuthConfig, OAuthManager } from '../index.js';
-import { type Logger, redactingLogger, registerSecret, silentLogger } from '../logger.js';
+import { type Logger, redactingLogger, silentLogger } from '../logger.js';
 import { shellQuote } from '../shell-quote.js';
-import type { CredentialRecord } from '../store/credential-record.js';
-import type { CredentialStore } from '../store/credential-store.js';
 import { displayText } from '../terminal-text.js';
 import type { CliIO, OutputStream } from './io.js';
 import { Output, terminalSafeJson } from './output.js';
@@ -104,8 +102,6 @@ export async function readConfig(ctx: CliContext): Promise<LoadedConfig> {
   const config = existsSync(file)
     ? await (await import('../config/index.js')).loadConfig(ctx.home, ctx.io.env)
     : { file, servers: new Map<string, ConfiguredServer>() };
-  // A configured client secret is masked in every line this process prints, whatever prints it.
-  for (const server of config.servers.values()) registerSecret(server.oauth.clientSecret);
   return {
     file: config.file,
     servers: config.servers,
@@ -149,14 +145,11 @@ export async function withSession<T>(
   ctx.logger.debug(`home ${ctx.home}, configuration ${loaded.file} (${loaded.servers.size} servers)`);
   // Loaded only here: the manager brings the OAuth and MCP client code, which no command needs
   // before it touches a credential.
-  const [{ OAuthManager }, { FileCredentialStore }] = await Promise.all([
-    import('../manager/oauth-manager.js'),
-    import('../store/file-credential-store.js'),
-  ]);
-  const store = new FileCredentialStore({ home: ctx.home, logger: ctx.logger });
+  const { OAuthManager } = await import('../manager/oauth-manager.js');
+  // The manager registers every secret of every record it reads with the redactor, so no line
+  // this process prints can show them.
   const manager = new OAuthManager({
     home: ctx.home,
-    store: registeringSecrets(store),
     interactive,
     logger: ctx.logger,
     reloginCommand: ctx.loginCommand,
@@ -173,41 +166,5 @@ export async function withSession<T>(
     });
   } finally {
     await manager.close();
-    // Passed in, so not the manager's to close.
-    await store.close();
   }
-}
-
-/**
- * `store`, registering the secrets of every record read or written through it (access and
- * refresh tokens, a client secret) with the redactor (`registerSecret`), so that no line this
- * process prints can show them: a refresh reads the record before it sends the refresh token, and
- * a server that echoes the request back finds it masked.
- */
-function registeringSecrets(store: CredentialStore): CredentialStore {
-  const register = (record: CredentialRecord | undefined) => {
-    registerSecret(record?.tokens?.accessToken);
-    registerSecret(record?.tokens?.refreshToken);
-    const secret = (record?.client?.information as { client_secret?: unknown } | undefined)?.client_secret;
-    if (typeof secret === 'string') registerSecret(secret);
-  };
-  return {
-    async get(key) {
-      const record = await store.get(key);
-      register(record);
-      return record;
-    },
-    async put(key, record, expect) {
-      register(record);
-      const result = await store.put(key, record, expect);
-      if (!result.ok) register(result.current);
-      return result;
-    },
-    delete: (key, expect) => store.delete(key, expect),
-    list: () => store.list(),
-    fingerprint: (key) => store.fingerprint(key),
-    watch: (listener) => store.watch(listener),
-    withLock: (key, fn, options) => store.withLock(key, fn, options),
-    close: () => store.close(),
-  };
 }

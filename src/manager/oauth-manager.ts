@@ -14,6 +14,7 @@ import { type LogoutOutcome, logOut } from './logout.js';
 import type { Challenge, ProviderPort } from './provider-port.js';
 import { RefreshFlight } from './refresh-flight.js';
 import { activeRefusal, noteRefusal, type ScopeRefusal } from './scope-refusal.js';
+import { registeringSecrets } from './secret-registering-store.js';
 import type { ServerEntry } from './server-entry.js';
 import { type ServerStatus, serverStatus } from './server-status.js';
 import {
@@ -45,6 +46,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   /** The home folder, when the manager has one (its config.yaml names the servers). */
   readonly home: string | undefined;
   private readonly ownsStore: boolean;
+  private readonly parts: CredentialStore;
   private readonly settings: ManagerSettings;
   private readonly registry: EntryRegistry;
   private readonly cache: CredentialCache;
@@ -71,9 +73,12 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     }
     const emit = this.emit.bind(this) as EmitEvent;
     this.registry = new EntryRegistry(settings.account, this.home);
-    this.cache = new CredentialCache(this.store, settings.logger, emit);
-    this.refresh = new RefreshFlight(settings, this.store, this.cache, emit);
-    this.logins = new LoginSession(settings, this.store, this.cache, emit, (entry) => this.statusOf(entry));
+    // The parts see the store through a decorator that registers every secret they read or write
+    // with the redactor; `this.store` stays the host's own object.
+    this.parts = registeringSecrets(this.store);
+    this.cache = new CredentialCache(this.parts, settings.logger, emit);
+    this.refresh = new RefreshFlight(settings, this.parts, this.cache, emit);
+    this.logins = new LoginSession(settings, this.parts, this.cache, emit, (entry) => this.statusOf(entry));
     this.tokens = new TokenSource(
       settings,
       this.cache,
@@ -201,7 +206,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    */
   async noteRefusedScopes(name: string, scopes: string[]): Promise<ScopeRefusal | undefined> {
     const entry = await this.registry.resolve(name);
-    const { refusal, written } = await noteRefusal(this.settings, this.store, entry, scopes);
+    const { refusal, written } = await noteRefusal(this.settings, this.parts, entry, scopes);
     if (written) await this.cache.adopt(entry, written, 'scope-refused');
     return refusal;
   }
@@ -212,7 +217,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    */
   async logout(name: string, options: { reset?: boolean } = {}): Promise<LogoutOutcome> {
     const entry = await this.registry.resolve(name);
-    const { outcome, record } = await logOut(this.settings, this.store, entry, options);
+    const { outcome, record } = await logOut(this.settings, this.parts, entry, options);
     if (outcome.existed) {
       await this.cache.adopt(entry, record, 'logout');
     } else {
