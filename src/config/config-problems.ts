@@ -3,7 +3,7 @@
  * path of the key), the rule, the value found, and what to write instead. No value of a secret
  * key and no URL credentials are ever echoed.
  */
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { closestKey } from './closest-key.js';
 import {
   KEY_ALIASES,

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { $ZodError } from 'zod/v4/core';
 import {
   CREDENTIAL_SCHEMA_VERSION,
   type CredentialRecord,
@@ -20,7 +20,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 const MAX_ISSUES_SHOWN = 3;
 
 /** A short description of schema issues: paths and issue codes only, never the values. */
-export function describeIssues(error: z.ZodError): string {
+export function describeIssues(error: $ZodError): string {
   const parts = error.issues
     .slice(0, MAX_ISSUES_SHOWN)
     .map((issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.code}`);
