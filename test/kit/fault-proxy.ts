@@ -1,4 +1,5 @@
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { HOP_BY_HOP } from './forwarded-headers.js';
 import { closeHttpServer, listenOnLoopback } from './loopback-server.js';
 
 // A reverse proxy in front of a real server, for the faults a real server
@@ -30,17 +31,6 @@ export interface FaultProxy {
   /** Closes the proxy and ends hung requests. */
   close(): Promise<void>;
 }
-
-// Hop-by-hop headers belong to one connection; Node sets its own.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-]);
 
 /** Node's flat [name, value, ...] header list without hop-by-hop (and `drop`) headers. */
 function forwardableRawHeaders(rawHeaders: string[], drop?: string): string[] {

@@ -6,6 +6,7 @@
  * origin are then seen too.
  */
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { forwardableHeaders } from '../../kit/forwarded-headers.js';
 import { closeHttpServer, listenOnLoopback } from '../../kit/loopback-server.js';
 
 export interface SeenRequest {
@@ -27,24 +28,6 @@ export interface RecordingServer {
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-]);
-
-function forwardable(headers: IncomingMessage['headers']): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-  }
-  return out;
-}
-
 /** Starts a recording server (see the file comment). */
 export async function startRecordingServer(): Promise<RecordingServer> {
   const seen: SeenRequest[] = [];
@@ -62,9 +45,9 @@ export async function startRecordingServer(): Promise<RecordingServer> {
     }
     const upstream = request(
       new URL(req.url ?? '/', target),
-      { method: req.method, headers: forwardable(req.headers) },
+      { method: req.method, headers: forwardableHeaders(req.headers) },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, forwardable(answer.headers));
+        res.writeHead(answer.statusCode ?? 502, forwardableHeaders(answer.headers));
         answer.pipe(res);
         res.on('close', () => answer.destroy());
       },

@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { forwardableHeaders } from '../../kit/forwarded-headers.js';
 import { closeHttpServer, listenOnLoopback } from '../../kit/loopback-server.js';
 
 export interface RogueRequest {
@@ -170,24 +171,6 @@ export interface ChallengeRewritingProxy {
   close(): Promise<void>;
 }
 
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-]);
-
-function forwardable(headers: IncomingMessage['headers']): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-  }
-  return out;
-}
-
 /** Starts the challenge-rewriting proxy (see the file comment). */
 export async function startChallengeRewritingProxy(): Promise<ChallengeRewritingProxy> {
   let target: URL | undefined;
@@ -208,9 +191,9 @@ export async function startChallengeRewritingProxy(): Promise<ChallengeRewriting
     }
     const upstream = request(
       new URL(req.url ?? '/', target),
-      { method: req.method, headers: forwardable(req.headers) },
+      { method: req.method, headers: forwardableHeaders(req.headers) },
       (answer) => {
-        const headers = forwardable(answer.headers);
+        const headers = forwardableHeaders(answer.headers);
         const challenge = answer.headers['www-authenticate'];
         if (answer.statusCode === 401 && resourceMetadata !== undefined && typeof challenge === 'string') {
           headers['www-authenticate'] = challenge.replace(
