@@ -30,6 +30,7 @@ export interface CliContext {
   loginCommand(server: string): string;
 }
 
+/** A server of config.yaml as commands use it (the shape of config-file's ServerConfig). */
 export interface ConfiguredServer {
   name: string;
   url: string;
@@ -38,6 +39,10 @@ export interface ConfiguredServer {
   error?: ConfigError;
 }
 
+/**
+ * Builds a command's context: home from `--home` > MCP_OAUTH_HOME > ~/.mcp-oauth (read from io.env), a
+ * redacting debug logger on stderr with `--verbose`, and login commands that carry a non-default `--home`.
+ */
 export function createContext(options: GlobalOptions, io: CliIO): CliContext {
   // The default is spelled out here rather than left to resolveHome, which would read
   // process.env: the command's environment is io.env.
@@ -91,6 +96,11 @@ export function configFileOf(home: string): string {
   return join(home, 'config.yaml');
 }
 
+/**
+ * Reads the home's config.yaml, first refusing a home others can write (InsecureHomeError); no file means
+ * no servers, without loading the parser. `require` throws ConfigError (exit 2) for an unknown or unusable
+ * server.
+ */
 export async function readConfig(ctx: CliContext): Promise<LoadedConfig> {
   // Refuse a home that others can write before reading anything from it (InsecureHomeError, exit
   // 2, "chmod 700 ..."). Left to the manager, such a home shows up as a credential that "needs a
@@ -120,6 +130,7 @@ export async function readConfig(ctx: CliContext): Promise<LoadedConfig> {
   };
 }
 
+/** What `withSession` hands its callback: the manager, the configuration read, and a provider lookup. */
 export interface Session {
   manager: OAuthManager;
   config: LoadedConfig;

@@ -13,6 +13,7 @@ export interface Style {
   bold(text: string): string;
 }
 
+/** Whether colour may be written to `stream`: only on a TTY, never with a non-empty NO_COLOR or TERM=dumb. */
 export function colorAllowed(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
   if (env.TERM === 'dumb') return false;
@@ -22,6 +23,7 @@ export function colorAllowed(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv
 const sgr = (open: number, close: number) => (text: string) => `\u001b[${open}m${text}\u001b[${close}m`;
 const plain = (text: string) => text;
 
+/** The colour functions for `stream`; each returns the text unchanged where `colorAllowed` says no. */
 export function styleFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Style {
   const on = colorAllowed(stream, env);
   return {

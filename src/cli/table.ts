@@ -11,6 +11,7 @@ export interface TableOptions {
 
 const width = (text: string) => [...text].length;
 
+/** `headers` and `rows` as aligned text, one line per row (no trailing spaces), ending with a newline. */
 export function renderTable(headers: string[], rows: string[][], options: TableOptions = {}): string {
   const widths = headers.map((h, c) => Math.max(width(h), ...rows.map((r) => width(r[c] ?? ''))));
   const line = (cells: string[], paint: (text: string, column: number) => string) =>

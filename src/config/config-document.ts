@@ -33,6 +33,10 @@ export function parseConfigDocument(file: string, text: string): Document.Parsed
   return doc;
 }
 
+/**
+ * The document as plain data for the schema; aliases expand up to a limit (against alias bombs), and
+ * a document that cannot be converted is a ConfigError asking for the values written out.
+ */
 export function toPlainData(file: string, doc: Document.Parsed): unknown {
   try {
     return doc.toJS({ maxAliasCount: 100 });
@@ -45,6 +49,7 @@ export function toPlainData(file: string, doc: Document.Parsed): unknown {
   }
 }
 
+/** The source text of the scalar at a path in `doc` (undefined if none): problems quote values as written. */
 export function sourcesOf(doc: Document.Parsed): SourceAt {
   return (path) => {
     const node = doc.getIn(path, true);

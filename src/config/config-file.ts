@@ -34,6 +34,7 @@ import {
 } from './config-schema.js';
 import type { OAuthConfig } from './oauth-config.js';
 
+/** A configured server: its MCP endpoint and OAuth settings, the client secret resolved when available. */
 export interface ServerConfig {
   name: string;
   url: string;
@@ -45,11 +46,13 @@ export interface ServerConfig {
   error?: ConfigError;
 }
 
+/** What `loadConfig` returns: the absolute path of the file and its servers by name. */
 export interface LoadedConfig {
   file: string;
   servers: Map<string, ServerConfig>;
 }
 
+/** The configuration file's name in the home folder (its edit lock is this name plus `.lock`). */
 export const CONFIG_FILE_NAME = 'config.yaml';
 
 /** How long an edit waits for another process editing the same file. */

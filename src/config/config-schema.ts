@@ -193,7 +193,9 @@ export type ConfigFileContent = z.infer<typeof configFileSchema>;
 
 /** The keys of each level of the file, for "did you mean ...?" and "the known keys are ...". */
 export const ROOT_KEYS: readonly string[] = Object.keys(configFileSchema.shape);
+/** The keys allowed in a `servers.<name>` entry. */
 export const SERVER_KEYS: readonly string[] = Object.keys(serverSettingsSchema.shape);
+/** The keys allowed in a `servers.<name>.oauth` block, in the order `addServer` writes them. */
 export const OAUTH_KEYS: readonly string[] = Object.keys(oauthSettingsSchema.shape);
 
 /** Keys that hold or may hold a secret: their values are never echoed in a message. */

@@ -8,14 +8,17 @@ import type { Dispatch } from '../runner.js';
 import { Spinner } from '../spinner.js';
 import { expirySummary, statusJson } from '../status-view.js';
 
+/** How the person approves: in a browser opened here, by pasting the redirected URL, or by device code. */
 export type LoginFlow = NonNullable<LoginOptions['flow']>;
 
+/** The arguments of `mcp-oauth login <server> [--no-browser | --device]`. */
 export interface LoginInput {
   server: string;
   /** browser (default), paste (`--no-browser`) or device (`--device`). */
   flow: LoginFlow;
 }
 
+/** Defines `login <server>`; maps `--no-browser` / `--device` (exit 2 if both) to the flow for `dispatch`. */
 export function registerLogin(program: Command, dispatch: Dispatch): void {
   program
     .command('login')
@@ -46,6 +49,11 @@ Examples:
     });
 }
 
+/**
+ * Logs in (prompts and spinner on stderr) and prints the result on stdout (`--json`: server, joined,
+ * status); the credential is replaced only on success. Ctrl-C or SIGTERM cancels it, committing nothing
+ * (exit 130 / 143).
+ */
 export async function runLogin(ctx: CliContext, { server, flow }: LoginInput): Promise<void> {
   // An explicit `login` is the person asking: 'always' lets it run whatever the context (no TTY,
   // CI, a pipe on stdin for --no-browser).

@@ -3,12 +3,14 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../context.js';
 import type { Dispatch } from '../runner.js';
 
+/** The arguments of `mcp-oauth logout <server> [--reset]`. */
 export interface LogoutInput {
   server: string;
   /** Also forget the client registration. */
   reset: boolean;
 }
 
+/** Defines `logout <server> [--reset]` and hands the server and the `reset` flag to `dispatch`. */
 export function registerLogout(program: Command, dispatch: Dispatch): void {
   program
     .command('logout')
@@ -27,6 +29,10 @@ Examples:
     );
 }
 
+/**
+ * Revokes the tokens where the server offers it (best effort) and deletes them, with `reset` also the client
+ * registration; says what happened on stdout. Not logged in is not an error; an unknown server exits 2.
+ */
 export async function runLogout(ctx: CliContext, { server, reset }: LogoutInput): Promise<void> {
   const outcome = await withSession(ctx, 'never', async ({ manager, use }) => {
     use(server);

@@ -4,10 +4,12 @@ import { withSession } from '../context.js';
 import type { Dispatch } from '../runner.js';
 import { expirySummary, statusJson } from '../status-view.js';
 
+/** The arguments of `mcp-oauth refresh <server>`. */
 export interface RefreshInput {
   server: string;
 }
 
+/** Defines `refresh <server>` and hands the server name to `dispatch`. */
 export function registerRefresh(program: Command, dispatch: Dispatch): void {
   program
     .command('refresh')
@@ -25,6 +27,10 @@ Examples:
     );
 }
 
+/**
+ * Refreshes the token even if still valid; prints the new expiry on stdout (`--json`: the status), never the
+ * token. Unknown server: ConfigError (exit 2); a refresh only a new login can fix: NeedsReauthError (exit 3).
+ */
 export async function runRefresh(ctx: CliContext, { server }: RefreshInput): Promise<void> {
   const status = await withSession(ctx, 'never', async ({ manager, use }) => {
     use(server);

@@ -9,6 +9,7 @@ import type { Dispatch } from '../runner.js';
 import { statusJson } from '../status-view.js';
 import { renderTable } from '../table.js';
 
+/** The arguments of `mcp-oauth status [server]`. */
 export interface StatusInput {
   /** Only this server; undefined: every configured server. */
   server?: string;
@@ -17,6 +18,7 @@ export interface StatusInput {
 /** Records read at once: enough to overlap the file reads, few enough to stay far from EMFILE. */
 const PARALLEL_READS = 32;
 
+/** Defines `status [server]` and hands the optional server name to `dispatch`. */
 export function registerStatus(program: Command, dispatch: Dispatch): void {
   program
     .command('status')
@@ -37,6 +39,11 @@ Examples:
     );
 }
 
+/**
+ * Prints the credential state of every configured server (or one) as a table on stdout, and what to run
+ * for unusable ones on stderr (`--json`: `{servers}`). An unreadable status is an `error` row; an unknown
+ * server exits 2.
+ */
 export async function runStatus(ctx: CliContext, { server }: StatusInput): Promise<void> {
   const config = await readConfig(ctx);
   if (server !== undefined) config.require(server);

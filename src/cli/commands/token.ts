@@ -5,10 +5,12 @@ import type { CliContext } from '../context.js';
 import { withSession } from '../context.js';
 import type { Dispatch } from '../runner.js';
 
+/** The arguments of `mcp-oauth token <server>`. */
 export interface TokenInput {
   server: string;
 }
 
+/** Defines `token <server>` and hands the server name to `dispatch`. */
 export function registerToken(program: Command, dispatch: Dispatch): void {
   program
     .command('token')

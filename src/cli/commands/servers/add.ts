@@ -10,6 +10,7 @@ interface AddOptions {
   redirectPort?: number;
 }
 
+/** The arguments of `mcp-oauth servers add <name> <url>`, its options as `oauth:` keys. */
 export interface ServersAddInput {
   name: string;
   url: string;
@@ -17,6 +18,7 @@ export interface ServersAddInput {
   oauth: Record<string, string | number>;
 }
 
+/** Defines `servers add <name> <url>` and its OAuth options; hands them to `dispatch` as config.yaml keys. */
 export function registerServersAdd(servers: Command, dispatch: Dispatch): void {
   servers
     .command('add')
@@ -53,6 +55,10 @@ Examples:
     );
 }
 
+/**
+ * Adds the server to config.yaml (created if needed); prints the file on stdout and the login to run next on
+ * stderr (`--json`: name, url, file). A taken name or invalid entry: ConfigError (exit 2), nothing written.
+ */
 export async function runServersAdd(ctx: CliContext, input: ServersAddInput): Promise<void> {
   const { addServers, configPath } = await import('../../../config/index.js');
   await addServers(ctx.home, [input]);

@@ -3,6 +3,7 @@ import { type CliContext, type ConfiguredServer, readConfig } from '../../contex
 import type { Dispatch } from '../../runner.js';
 import { renderTable } from '../../table.js';
 
+/** Defines `servers list` (no arguments) and hands it to `dispatch`. */
 export function registerServersList(servers: Command, dispatch: Dispatch): void {
   servers
     .command('list')
@@ -17,6 +18,10 @@ Examples:
     .action((_options: unknown, command: Command) => dispatch(command, runServersList, {}));
 }
 
+/**
+ * Prints each configured server with its URL and the client a login will use, as a table on stdout, from
+ * config.yaml alone (`--json`: the settings, never the secret). With none configured, a note on stderr.
+ */
 export async function runServersList(ctx: CliContext, _input: Record<string, never>): Promise<void> {
   // Configuration only: no manager, no credential is read.
   const config = await readConfig(ctx);

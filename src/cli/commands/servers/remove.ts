@@ -3,10 +3,12 @@ import type { CliContext } from '../../context.js';
 import { withSession } from '../../context.js';
 import type { Dispatch } from '../../runner.js';
 
+/** The arguments of `mcp-oauth servers remove <name>`. */
 export interface ServersRemoveInput {
   name: string;
 }
 
+/** Defines `servers remove <name>` and hands the name to `dispatch`. */
 export function registerServersRemove(servers: Command, dispatch: Dispatch): void {
   servers
     .command('remove')
@@ -25,6 +27,10 @@ Example:
     );
 }
 
+/**
+ * Revokes and deletes the tokens and client registration, then drops the config.yaml entry, and says so on
+ * stdout. Credentials go first, so a failure leaves the entry for a retry; an unknown server exits 2.
+ */
 export async function runServersRemove(ctx: CliContext, { name }: ServersRemoveInput): Promise<void> {
   // Credentials first: if that fails (a lock held elsewhere), the configuration is still there,
   // so running the same command again finishes the job.
