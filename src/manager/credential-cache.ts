@@ -45,8 +45,15 @@ export class CredentialCache {
       const before = entry.record;
       let record: CredentialRecord | undefined;
       let loadError: Error | undefined;
+      let fingerprint: string | undefined;
+      let fingerprinted = false;
       try {
-        record = await this.store.get(entry.key);
+        if (this.store.read) {
+          ({ record, fingerprint } = await this.store.read(entry.key));
+          fingerprinted = true;
+        } else {
+          record = await this.store.get(entry.key);
+        }
       } catch (error) {
         // Only an unreadable or newer-schema record is this server's state; an insecure home or a
         // storage failure is the caller's to see, with its own fix.
@@ -58,7 +65,9 @@ export class CredentialCache {
       // Keep the first error (the quarantine notice) until a record appears.
       entry.loadError = record ? undefined : (loadError ?? entry.loadError);
       entry.loadedSeq = seq;
-      entry.fingerprint = await this.store.fingerprint(entry.key).catch(() => undefined);
+      entry.fingerprint = fingerprinted
+        ? fingerprint
+        : await this.store.fingerprint(entry.key).catch(() => undefined);
       // The first read of a record is not a change.
       const firstRead = !entry.loadedOnce;
       entry.loadedOnce = true;

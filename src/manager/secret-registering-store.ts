@@ -28,6 +28,15 @@ export function registeringSecrets(store: CredentialStore): CredentialStore {
       if (!result.ok) register(result.current);
       return result;
     },
+    ...(store.read
+      ? {
+          read: async (key: Parameters<NonNullable<CredentialStore['read']>>[0]) => {
+            const read = await store.read!(key);
+            register(read.record);
+            return read;
+          },
+        }
+      : {}),
     delete: (key, expect) => store.delete(key, expect),
     list: () => store.list(),
     fingerprint: (key) => store.fingerprint(key),

@@ -66,6 +66,14 @@ export interface CredentialStore {
   list(): Promise<CredentialKey[]>;
   /** A value that changes whenever the stored record for `key` changes (undefined: no record). */
   fingerprint(key: CredentialKey): Promise<string | undefined>;
+  /**
+   * Optional: `get` and the fingerprint of exactly what was read, in one read (a file store has
+   * both from one open and fstat). Callers fall back to `get` then `fingerprint`, which costs one
+   * more stat per read and can pair a record with a newer fingerprint.
+   */
+  read?(
+    key: CredentialKey,
+  ): Promise<{ record: CredentialRecord | undefined; fingerprint: string | undefined }>;
   /** Calls `listener` with the key of each changed record; returns the unsubscribe function. */
   watch(listener: (key: CredentialKey) => void): () => void;
   /** Runs `fn` holding the lock of `key` (see LockOptions); LockTimeoutError if it cannot be had in time. */

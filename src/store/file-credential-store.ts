@@ -128,22 +128,29 @@ export class FileCredentialStore implements CredentialStore {
    * (CorruptCredentialError); a newer schema throws NewerSchemaError and is left untouched.
    */
   async get(key: CredentialKey): Promise<CredentialRecord | undefined> {
+    return (await this.read(key)).record;
+  }
+
+  /** `get`, with the fingerprint of the very bytes it read (from the same open and fstat). */
+  async read(
+    key: CredentialKey,
+  ): Promise<{ record: CredentialRecord | undefined; fingerprint: string | undefined }> {
     await this.ensureReady();
     const base = this.nameOf(key);
     const path = this.pathOf(base);
     const file = await this.readFile(path);
     this.notifier.remember(base, key, file?.fingerprint);
-    if (!file) return undefined;
+    if (!file) return { record: undefined, fingerprint: undefined };
     const decoded = decodeRecord(file.bytes, key);
-    if (decoded.kind === 'ok') return decoded.record;
+    if (decoded.kind === 'ok') return { record: decoded.record, fingerprint: file.fingerprint };
     if (decoded.kind === 'newer')
       throw new NewerSchemaError(key.server, decoded.schemaVersion, CREDENTIAL_SCHEMA_VERSION);
     // Unreadable. Confirm under the write lock (a writer may have just replaced it), then move it aside.
     return this.withWriteLock(key, base, async () => {
       const again = await this.readFile(path);
-      if (!again) return undefined;
+      if (!again) return { record: undefined, fingerprint: undefined };
       const confirmed = decodeRecord(again.bytes, key);
-      if (confirmed.kind === 'ok') return confirmed.record;
+      if (confirmed.kind === 'ok') return { record: confirmed.record, fingerprint: again.fingerprint };
       if (confirmed.kind === 'newer') {
         throw new NewerSchemaError(key.server, confirmed.schemaVersion, CREDENTIAL_SCHEMA_VERSION);
       }
