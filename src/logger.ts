@@ -55,11 +55,11 @@ const registeredSecrets = new Set<string>();
  */
 export function registerSecret(value: string | undefined | null): void {
   if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH) return;
-  for (const form of new Set([
-    value,
-    encodeURIComponent(value),
-    new URLSearchParams({ v: value }).toString().slice(2),
-  ])) {
+  // Tokens are mostly unreserved characters, whose encoded forms are the value itself.
+  const forms = /^[\w.-]+$/.test(value)
+    ? [value]
+    : new Set([value, encodeURIComponent(value), new URLSearchParams({ v: value }).toString().slice(2)]);
+  for (const form of forms) {
     if (form.length < MIN_SECRET_LENGTH) continue;
     registeredSecrets.delete(form);
     registeredSecrets.add(form);

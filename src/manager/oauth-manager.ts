@@ -53,7 +53,8 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   private readonly refresh: RefreshFlight;
   private readonly logins: LoginSession;
   private readonly tokens: TokenSource;
-  private readonly providers = new Map<ServerEntry, ManagedProvider>();
+  /** Each server's provider, with the entry it was built for (a new entry means a new provider). */
+  private readonly providers = new Map<string, { entry: ServerEntry; provider: ManagedProvider }>();
   private unwatch: (() => void) | undefined;
   private closed = false;
 
@@ -99,18 +100,16 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     const { entry, replaced } = this.registry.register(name, serverUrl, config);
     if (replaced) this.settings.logger.info(`Server '${name}' URL changed; discarding the cached provider`);
     this.unwatch ??= this.cache.follow((id) => this.registry.byKeyId(id));
-    let provider = this.providers.get(entry);
-    if (!provider) {
-      for (const [old, stale] of this.providers) if (stale.name === name) this.providers.delete(old);
-      provider = new ManagedProvider(
-        this,
-        name,
-        this.settings.fetchFn,
-        entry.serverUrl,
-        () => entry.record?.binding.resource,
-      );
-      this.providers.set(entry, provider);
-    }
+    const built = this.providers.get(name);
+    if (built?.entry === entry) return built.provider;
+    const provider = new ManagedProvider(
+      this,
+      name,
+      this.settings.fetchFn,
+      entry.serverUrl,
+      () => entry.record?.binding.resource,
+    );
+    this.providers.set(name, { entry, provider });
     return provider;
   }
 
@@ -234,7 +233,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     if (!entry) return;
     await this.logout(name, { reset: true });
     this.registry.delete(name);
-    this.providers.delete(entry);
+    this.providers.delete(name);
     this.emit('credentials-changed', { server: name, reason: 'removed' });
   }
 
