@@ -49,6 +49,7 @@ export type { LoginOptions, LoginPrompt, LoginResult } from './manager/login-typ
 export type { LogoutOutcome } from './manager/logout.js';
 // ---------------------------------------------------------------- the manager
 export { OAuthManager } from './manager/oauth-manager.js';
+export type { ScopeRefusal } from './manager/scope-refusal.js';
 export type { ServerStatus } from './manager/server-status.js';
 export type { OAuthManagerOptions } from './manager/settings.js';
 export { getManager, resetManagerForTests } from './manager/singleton.js';

@@ -53,6 +53,7 @@ const ROOT = [
   'PutExpectation (type)',
   'PutResult (type)',
   'ReconnectCause (type)',
+  'ScopeRefusal (type)',
   'RecordVersion (type)',
   'ServerConfig (type)',
   'ServerStatus (type)',
