@@ -1,11 +1,13 @@
 import {
   type AuthorizationServerMetadata,
   type FetchLike,
+  RegistrationRejectedError,
   registerClient,
 } from '@modelcontextprotocol/client';
 import type { OAuthConfig } from '../config/oauth-config.js';
 import { LoginError } from '../errors.js';
 import { registerSecret } from '../logger.js';
+import { isLoopbackHost } from '../loopback.js';
 import { shellQuote } from '../shell-quote.js';
 import type { CredentialRecord, StoredClient, StoredDiscovery } from '../store/credential-record.js';
 import { displayText } from '../terminal-text.js';
@@ -96,13 +98,18 @@ function reusable(
 }
 
 /**
- * Registers a public native client (`token_endpoint_auth_method: none`, `application_type:
- * native`) for one grant plus `refresh_token`, with no `scope`, so that a later step-up can ask
- * for more. A LoginError, naming the way to configure a client, when the metadata lists no
- * `registration_endpoint`.
+ * Registers a public client (`token_endpoint_auth_method: none`) for one grant plus
+ * `refresh_token`, with the `application_type` of its redirect ({@link applicationTypeFor}) and no
+ * `scope`, so that a later step-up can ask for more. Every failure is a LoginError that says what
+ * the server refused and what to configure instead (a pre-registered client, a fixed redirect
+ * port): when the metadata lists no `registration_endpoint`, when that endpoint answers without
+ * an OAuth error (a 404: it is not there), and when the server refuses the registration (RFC 7591
+ * §3.2.2, e.g. `invalid_redirect_uri`).
  *
  * @see [RFC 7591 §3.1. Client Registration Request](https://www.rfc-editor.org/rfc/rfc7591.html#section-3.1)
+ * @see [RFC 7591 §3.2.2. Client Registration Error Response](https://www.rfc-editor.org/rfc/rfc7591.html#section-3.2.2)
  * @see [RFC 8252 §8.4. Registration of Native App Clients](https://www.rfc-editor.org/rfc/rfc8252.html#section-8.4)
+ * @see [MCP Authorization (2026-07-28): Client Registration](https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization/client-registration)
  */
 export async function register(input: {
   server: string;
@@ -114,32 +121,124 @@ export async function register(input: {
   scope: string | undefined;
   fetchFn: FetchLike;
 }): Promise<StoredClient> {
+  const code = input.grant === 'authorization_code';
+  const redirectUri = code ? input.redirectUri : undefined;
   if (input.metadata && !input.metadata.registration_endpoint) {
     throw new LoginError(
       input.server,
-      'the authorization server offers no dynamic client registration; configure a client: mcp-oauth servers add NAME URL --client-id ID',
+      `the authorization server offers no dynamic client registration (its metadata has no registration_endpoint). ${needsClient(input, redirectUri)}`,
     );
   }
-  const code = input.grant === 'authorization_code';
-  const information = await registerClient(input.authorizationServerUrl, {
-    metadata: input.metadata,
-    clientMetadata: {
-      client_name: input.config.clientName ?? DEFAULT_CLIENT_NAME,
-      redirect_uris: code && input.redirectUri ? [input.redirectUri] : [],
-      grant_types: code ? ['authorization_code', 'refresh_token'] : [DEVICE_CODE_GRANT, 'refresh_token'],
-      response_types: code ? ['code'] : [],
-      token_endpoint_auth_method: 'none',
-      application_type: 'native',
-      // No `scope`: a registration limited to today's scope could never step up to more.
-    },
-    fetchFn: input.fetchFn,
-  });
+  let information: Awaited<ReturnType<typeof registerClient>>;
+  try {
+    information = await registerClient(input.authorizationServerUrl, {
+      metadata: input.metadata,
+      clientMetadata: {
+        client_name: input.config.clientName ?? DEFAULT_CLIENT_NAME,
+        redirect_uris: redirectUri ? [redirectUri] : [],
+        grant_types: code ? ['authorization_code', 'refresh_token'] : [DEVICE_CODE_GRANT, 'refresh_token'],
+        response_types: code ? ['code'] : [],
+        token_endpoint_auth_method: 'none',
+        application_type: applicationTypeFor(redirectUri),
+        // No `scope`: a registration limited to today's scope could never step up to more.
+      },
+      fetchFn: input.fetchFn,
+    });
+  } catch (error) {
+    if (RegistrationRejectedError.isInstance(error)) throw registrationRefused(input, redirectUri, error);
+    throw error;
+  }
   registerSecret(information.client_secret);
   return {
     kind: 'dcr',
     information: { ...information },
-    ...(code && input.redirectUri ? { redirectUri: input.redirectUri } : {}),
+    ...(redirectUri ? { redirectUri } : {}),
   };
+}
+
+/**
+ * The `application_type` to register for `redirectUri` (OpenID Connect Dynamic Client Registration
+ * §2, which defaults it to `web`): `native` for a loopback or private-scheme redirect and for no
+ * redirect at all (device flow), as the MCP spec asks of desktop and command-line clients; `web`
+ * only for an https redirect to a host name. Servers hold a `web` client to web redirect rules,
+ * and some refuse a loopback http redirect URI for one.
+ *
+ * @see [MCP Authorization (2026-07-28): Client Registration (SEP-837)](https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization/client-registration)
+ * @see [OpenID Connect Dynamic Client Registration 1.0 §2. Client Metadata](https://openid.net/specs/openid-connect-registration-1_0.html#ClientMetadata)
+ * @see [RFC 8252 §7. Receiving the Authorization Response in a Native App](https://www.rfc-editor.org/rfc/rfc8252.html#section-7)
+ */
+export function applicationTypeFor(redirectUri: string | undefined): 'native' | 'web' {
+  const url = redirectUri === undefined ? null : URL.parse(redirectUri);
+  return url?.protocol === 'https:' && !isLoopbackHost(url.hostname) ? 'web' : 'native';
+}
+
+/** Longest error code shown (a real one is a word or two). */
+const MAX_CODE_SHOWN = 60;
+
+/**
+ * The LoginError for a registration the endpoint answered with an error: the server's `error`
+ * and `error_description` (cleaned) when it sent an RFC 7591 error document, else its HTTP
+ * status (a 404 or an HTML page means there is no registration endpoint to use).
+ */
+function registrationRefused(
+  input: Parameters<typeof register>[0],
+  redirectUri: string | undefined,
+  error: RegistrationRejectedError,
+): LoginError {
+  const refusal = oauthError(error.body);
+  if (refusal === undefined) {
+    return new LoginError(
+      input.server,
+      `the authorization server's registration endpoint answered HTTP ${error.status} without an OAuth error, so it offers no dynamic client registration here. ${needsClient(input, redirectUri)}`,
+      { cause: error },
+    );
+  }
+  const said = `${displayText(refusal.error, MAX_CODE_SHOWN)}${refusal.description ? `: ${displayText(refusal.description)}` : ''}`;
+  const forWhat = redirectUri ? ` for the redirect URI ${redirectUri}` : '';
+  return new LoginError(
+    input.server,
+    `the authorization server refused to register this client${forWhat} (HTTP ${error.status}, ${said}). ${needsClient(input, redirectUri)}`,
+    { cause: error },
+  );
+}
+
+/** An RFC 7591 §3.2.2 error document's `error` and `error_description`, if `body` is one. */
+function oauthError(body: string): { error: string; description: string | undefined } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const { error, error_description: description } = (parsed ?? {}) as Record<string, unknown>;
+  if (typeof error !== 'string' || error === '') return undefined;
+  return { error, description: typeof description === 'string' ? description : undefined };
+}
+
+/**
+ * What to configure when this client cannot register itself: a client the server's
+ * administrator registers, with its fixed loopback redirect URI for the code flow (a registered
+ * redirect URI names its port, hence `oauth.redirect_port`); or a Client ID Metadata Document
+ * where the server supports them.
+ */
+function needsClient(input: Parameters<typeof register>[0], redirectUri: string | undefined): string {
+  // Only a loopback redirect has a port to choose; this project registers no other kind.
+  const redirect =
+    redirectUri && applicationTypeFor(redirectUri) === 'native' ? new URL(redirectUri) : undefined;
+  const cimd =
+    (input.metadata as { client_id_metadata_document_supported?: unknown } | undefined)
+      ?.client_id_metadata_document_supported === true
+      ? '; or, as the server supports Client ID Metadata Documents, set oauth.client_metadata_url'
+      : '';
+  const keys = redirect
+    ? 'oauth.client_id, oauth.client_secret_env (the environment variable holding its secret, if it has one) and oauth.redirect_port: PORT'
+    : 'oauth.client_id and oauth.client_secret_env (the environment variable holding its secret, if it has one)';
+  const registered = redirect
+    ? `with the redirect URI http://127.0.0.1:PORT${redirect.pathname} (PORT: a free port you choose)`
+    : redirectUri
+      ? `with the redirect URI ${redirectUri}`
+      : 'for the device flow';
+  return `It needs a pre-registered client: ask the server's administrator to register one ${registered}, then set ${keys} for server ${shellQuote(input.server)} in config.yaml${cimd}`;
 }
 
 /** Longest issuer shown in an error (it comes from a server). */

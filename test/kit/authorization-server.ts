@@ -18,6 +18,25 @@ export interface AuthorizationServerOptions {
   revocation?: boolean;
   /** RFC 8628 device authorization grant; default true. */
   deviceFlow?: boolean;
+  /** List (and accept) `offline_access` in `scopes_supported`; default true. */
+  offlineAccess?: boolean;
+  /**
+   * RFC 7591 dynamic client registration: 'enabled' (default); 'absent': the metadata has no
+   * `registration_endpoint`; 'not-found': it is advertised but answers 404.
+   */
+  registration?: 'enabled' | 'absent' | 'not-found';
+  /**
+   * A registration policy on redirect URIs: a registration with a redirect URI for which this
+   * returns a text is refused with 400 `invalid_redirect_uri` and that text as
+   * `error_description` (RFC 7591 §3.2.2). Default: every URI oidc-provider accepts.
+   */
+  refuseRedirectUri?: (redirectUri: string) => string | undefined;
+  /**
+   * Enables OAuth Client ID Metadata Documents (the metadata then says
+   * `client_id_metadata_document_supported`): an https `client_id` is resolved by this, in
+   * memory (undefined answers 404), so no request leaves the machine. Default: no CIMD.
+   */
+  clientIdMetadataDocument?: (clientId: string) => Record<string, unknown> | undefined;
 }
 
 export interface AuthorizationServerStats {
@@ -62,6 +81,9 @@ export const TEST_ACCOUNT_ID = 'test-user';
 
 /** The token endpoint's path under the issuer (fixed, so tests can name it). */
 export const TOKEN_PATH = '/token';
+
+/** oidc-provider's registration endpoint path under the issuer. */
+const REGISTRATION_PATH = '/reg';
 
 const DEFAULT_SCOPES = ['mcp:read', 'mcp:write'];
 const FOURTEEN_DAYS = 14 * 24 * 60 * 60;
@@ -137,6 +159,10 @@ export async function startAuthorizationServer(
     // oidc-provider build every URL from the public issuer, not the listen port.
     req.headers.host = issuerHost;
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === REGISTRATION_PATH && options.registration === 'not-found') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found');
+      return;
+    }
     if (path.startsWith('/interaction/')) {
       autoApprove(provider, req, res).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
@@ -158,7 +184,7 @@ export async function startAuthorizationServer(
     // MCP clients do not need OIDC; `offline_access` is listed but not needed
     // for a refresh token, and the resource scopes are listed so that a client
     // registering with `scope` passes DCR validation.
-    scopes: ['openid', 'offline_access', ...scopes],
+    scopes: ['openid', ...(options.offlineAccess === false ? [] : ['offline_access']), ...scopes],
     claims: { openid: ['sub'] },
     routes: { token: TOKEN_PATH },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
@@ -185,9 +211,18 @@ export async function startAuthorizationServer(
       Grant: refreshTtl,
       RefreshToken: () => refreshTtl,
     },
+    ...(options.refuseRedirectUri
+      ? { extraClientMetadata: redirectUriPolicy(options.refuseRedirectUri, errors) }
+      : {}),
+    ...(options.clientIdMetadataDocument
+      ? { fetch: metadataDocumentFetch(options.clientIdMetadataDocument) }
+      : {}),
     features: {
       devInteractions: { enabled: false },
-      registration: { enabled: true },
+      registration: { enabled: options.registration !== 'absent' },
+      ...(options.clientIdMetadataDocument
+        ? { clientIdMetadataDocument: { enabled: true, ack: 'draft-02' } }
+        : {}),
       // RFC 8628, for `mcp-oauth login --device`; approved by scriptedDeviceApproval().
       deviceFlow: {
         enabled: options.deviceFlow ?? true,
@@ -273,6 +308,40 @@ export async function startAuthorizationServer(
       }
     },
     close: () => closeHttpServer(server),
+  };
+}
+
+// oidc-provider calls the validator of extra client metadata with the whole registration (before
+// its own checks): the one place a policy can look at every redirect URI. The property named is a
+// placeholder; it is never sent.
+function redirectUriPolicy(
+  refuse: (redirectUri: string) => string | undefined,
+  errors: OidcProviderModule['errors'],
+): NonNullable<Configuration['extraClientMetadata']> {
+  return {
+    properties: ['kit_redirect_uri_policy'],
+    validator: (_ctx, key, _value, metadata) => {
+      if (key !== 'kit_redirect_uri_policy') return;
+      for (const uri of (metadata.redirect_uris as string[] | undefined) ?? []) {
+        const reason = refuse(uri);
+        if (reason === undefined) continue;
+        const error = new errors.InvalidRedirectUri();
+        error.error_description = reason;
+        throw error;
+      }
+    },
+  };
+}
+
+// What oidc-provider fetches a Client ID Metadata Document with: answered from memory.
+function metadataDocumentFetch(
+  resolve: (clientId: string) => Record<string, unknown> | undefined,
+): NonNullable<Configuration['fetch']> {
+  return async (url) => {
+    const document = resolve(String(url));
+    return document === undefined
+      ? new Response('Not Found', { status: 404 })
+      : Response.json(document, { headers: { 'cache-control': 'no-store' } });
   };
 }
 
