@@ -34,7 +34,8 @@ export type TransportKind = 'streamable-http' | 'sse';
  * - a 401 is recovered by the transport once (the provider's `onUnauthorized`), never replayed
  *   after the server received a request;
  * - a 403 `insufficient_scope` starts a step-up (a new authorization for the union of the granted
- *   and the required scopes), at most {@link MAX_STEP_UPS_PER_CALL} per call, only where the
+ *   and the required scopes, plus `offline_access` where the authorization server lists it: see
+ *   `selectScope`), at most {@link MAX_STEP_UPS_PER_CALL} per call, only where the
  *   manager may prompt, else NeedsReauthError naming the missing scopes; scopes the authorization
  *   server did not grant at a step-up are noted in the store, and for `SCOPE_REFUSAL_MS` (10 min)
  *   no process steps up for them again: InsufficientScopeError at once;
@@ -44,6 +45,7 @@ export type TransportKind = 'streamable-http' | 'sse';
  *
  * @see [RFC 6750 §3.1. Error Codes](https://www.rfc-editor.org/rfc/rfc6750.html#section-3.1)
  * @see [MCP Authorization (2025-11-25): Scope Challenge Handling](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization#scope-challenge-handling)
+ * @see [MCP Authorization (2026-07-28): Step-Up Authorization Flow (SEP-2350)](https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization#step-up-authorization-flow)
  */
 export class ManagedClient extends Client {
   private kind: TransportKind | undefined;

@@ -76,7 +76,7 @@ export async function runLoginFlow(input: {
   prompt: (prompt: FlowPrompt) => void;
   now: () => number;
   challengeScope?: string;
-  /** An exact scope to request (step-up), overriding scope selection. */
+  /** The scope to request (a step-up's union), overriding scope selection; `offline_access` is still added where listed. */
   scope?: string;
   resourceMetadataUrl?: URL;
   signal?: AbortSignal;
@@ -159,7 +159,7 @@ async function loginSteps(
   });
   const issuer = issuerOf(discovery);
   const resource = resourceOf(input.serverUrl, discovery);
-  const scope = input.scope ?? selectScope(input.config, discovery, input.challengeScope);
+  const scope = selectScope(input.config, discovery, input.challengeScope, input.scope);
   // A client registered with another authorization server is never reused.
   const storedClient = input.existing?.binding.issuer === issuer ? input.existing.client : undefined;
   if (input.flow === 'device') {
