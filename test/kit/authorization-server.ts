@@ -28,9 +28,9 @@ export interface AuthorizationServerOptions {
   /**
    * A registration policy on redirect URIs: a registration with a redirect URI for which this
    * returns a text is refused with 400 `invalid_redirect_uri` and that text as
-   * `error_description` (RFC 7591 §3.2.2). oidc-provider checks it whenever it loads a client,
-   * so a client registered before the policy refused its URI stops working too. Default: every
-   * URI oidc-provider accepts.
+   * `error_description` (RFC 7591 §3.2.2). oidc-provider may check it again when it loads
+   * a client registered earlier (it caches loaded ones), so a policy changed mid-test can refuse
+   * that client too. Default: every URI oidc-provider accepts.
    */
   refuseRedirectUri?: (redirectUri: string) => string | undefined;
   /**
