@@ -104,7 +104,8 @@ export async function runAuthorizationCodeFlow(input: {
           redirectUrl: listener.redirectUri,
           ...(input.scope ? { scope: input.scope } : {}),
           state,
-          resource: new URL(input.resource),
+          // The string as published: new URL() would add a `/` to a bare origin (RFC 8707 exact match).
+          resource: input.resource,
         },
       );
       registerSecret(codeVerifier);
@@ -122,7 +123,7 @@ export async function runAuthorizationCodeFlow(input: {
           iss: response.iss,
           codeVerifier,
           redirectUri: listener.redirectUri,
-          resource: new URL(input.resource),
+          resource: input.resource,
           fetchFn: captured.fetchFn,
         });
       } catch (error) {

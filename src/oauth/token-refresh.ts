@@ -105,7 +105,8 @@ export async function refreshTokens(input: {
       metadata: input.discovery.authorizationServerMetadata as AuthorizationServerMetadata | undefined,
       clientInformation: input.client.information as OAuthClientInformationMixed,
       refreshToken: input.previous.refreshToken,
-      ...(input.resource ? { resource: new URL(input.resource) } : {}),
+      // The string as stored, never re-serialised (a bare origin would gain a `/`).
+      ...(input.resource ? { resource: input.resource } : {}),
       fetchFn: captured.fetchFn,
     });
   } catch (error) {
