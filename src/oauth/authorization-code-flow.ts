@@ -16,6 +16,7 @@ import { chooseClient } from './client-identity.js';
 import {
   ANY_FREE_PORT,
   type AuthorizationResponse,
+  type ExpectedIssuer,
   type LoopbackCallback,
   startLoopbackCallback,
 } from './loopback-callback.js';
@@ -110,7 +111,7 @@ export async function runAuthorizationCodeFlow(input: {
       );
       registerSecret(codeVerifier);
       input.onPhase?.('wait for the authorization response');
-      const response = await receive(input, listener, authorizationUrl.href, state);
+      const response = await receive(input, listener, authorizationUrl.href, state, expectedIssuer(metadata));
       input.onPhase?.('token exchange');
       // The raw 2xx body is validated by tokensFromResponse, not the SDK's parse of it (which
       // turns `expires_in: null` into 0 and a missing `token_type` into an opaque parse error).
@@ -151,6 +152,15 @@ export async function runAuthorizationCodeFlow(input: {
   }
 }
 
+// The issuer the response must name: the one of the metadata the login validated and started with.
+function expectedIssuer(metadata: AuthorizationServerMetadata | undefined): ExpectedIssuer | undefined {
+  if (!metadata?.issuer) return undefined;
+  return {
+    issuer: metadata.issuer,
+    issParameterSupported: metadata.authorization_response_iss_parameter_supported === true,
+  };
+}
+
 async function listen(
   server: string,
   config: OAuthConfig,
@@ -182,8 +192,12 @@ async function receive(
   listener: LoopbackCallback,
   url: string,
   state: string,
+  issuer: ExpectedIssuer | undefined,
 ): Promise<AuthorizationResponse> {
-  const fromListener = listener.waitForResponse(state, input.deadline);
+  const fromListener = listener.waitForResponse(state, input.deadline, issuer);
+  // A response can arrive while the browser opener is still being awaited: its rejection is
+  // raced below, not unhandled in between.
+  fromListener.catch(() => {});
   if (input.receive === 'paste') {
     input.prompt({ kind: 'paste-url', url });
     const fromPaste = readPastedResponse({
@@ -191,6 +205,7 @@ async function receive(
       stream: input.input ?? process.stdin,
       state,
       signal: input.deadline,
+      ...(issuer ? { issuer } : {}),
       onIgnored: (reason) => input.prompt({ kind: 'paste-ignored', reason }),
     });
     // The person may be on this machine after all: the listener can win the race.

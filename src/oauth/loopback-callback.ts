@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { IssuerMismatchError, validateAuthorizationResponseIssuer } from '@modelcontextprotocol/client';
 import { ConfigError, LoginError } from '../errors.js';
 import { registerSecret } from '../logger.js';
 import { displayText, sendLoginPage } from './login-pages.js';
@@ -21,6 +22,49 @@ export interface AuthorizationResponse {
   iss: string | undefined;
 }
 
+/**
+ * The authorization server a login started at, from its validated metadata: the `iss` an
+ * authorization response must carry (RFC 9207).
+ */
+export interface ExpectedIssuer {
+  issuer: string;
+  /** The metadata's `authorization_response_iss_parameter_supported` is `true`. */
+  issParameterSupported: boolean;
+}
+
+/**
+ * Applies the RFC 9207 §2.4 rules to the `iss` of an authorization response, success or error,
+ * with plain string comparison: a LoginError when the response did not come from the expected
+ * authorization server (a wrong `iss`, or none where the server advertises the parameter), else
+ * undefined. Without an expected issuer (no metadata) every response passes. The error names the
+ * expected issuer and the received `iss` (cleaned), never the response's `error` fields: they
+ * come from whoever forged it.
+ *
+ * @see [RFC 9207 §2.4. Validating the Issuer Identifier](https://www.rfc-editor.org/rfc/rfc9207.html#section-2.4)
+ */
+export function issuerMismatch(
+  server: string,
+  iss: string | undefined,
+  expected: ExpectedIssuer | undefined,
+): LoginError | undefined {
+  if (!expected) return undefined;
+  try {
+    validateAuthorizationResponseIssuer({
+      iss,
+      expectedIssuer: expected.issuer,
+      issParameterSupported: expected.issParameterSupported,
+    });
+    return undefined;
+  } catch (error) {
+    if (!IssuerMismatchError.isInstance(error)) throw error;
+    const received = iss === undefined ? 'missing' : JSON.stringify(displayText(iss).slice(0, 200));
+    return new LoginError(
+      server,
+      `the authorization response did not come from ${expected.issuer} (iss ${received}); it was ignored. Log in again; if this repeats, something other than the authorization server is answering the login`,
+    );
+  }
+}
+
 /** A listening loopback redirect endpoint; `close` it when the login ends. */
 export interface LoopbackCallback {
   /** `http://127.0.0.1:<port><path>`, the redirect URI to register and send. */
@@ -29,8 +73,14 @@ export interface LoopbackCallback {
   /**
    * Resolves with the first request on the callback path whose `state` matches exactly.
    * Stray requests (favicon, prefetch, other paths, wrong state) are answered 404/400 and ignored.
+   * A response (success or error) whose `iss` fails `issuer` ends the wait with the issuer
+   * error, and its `error` fields are shown nowhere (see {@link issuerMismatch}).
    */
-  waitForResponse(state: string, signal: AbortSignal): Promise<AuthorizationResponse>;
+  waitForResponse(
+    state: string,
+    signal: AbortSignal,
+    issuer?: ExpectedIssuer,
+  ): Promise<AuthorizationResponse>;
   close(): Promise<void>;
 }
 
@@ -51,6 +101,7 @@ export async function startLoopbackCallback(options: {
   portKey?: string;
 }): Promise<LoopbackCallback> {
   let expectedState: string | undefined;
+  let expectedIssuer: ExpectedIssuer | undefined;
   let settle:
     | ((r: { ok: true; value: AuthorizationResponse } | { ok: false; error: Error }) => void)
     | undefined;
@@ -66,6 +117,17 @@ export async function startLoopbackCallback(options: {
       sendLoginPage(res, 400, 'Unexpected request', [
         'The state parameter does not match the login in progress.',
       ]);
+      return;
+    }
+    // RFC 9207 before anything else in the response is acted on or shown (SEP-2468).
+    registerSecret(url.searchParams.get('code'));
+    const mismatch = issuerMismatch(options.server, url.searchParams.get('iss') ?? undefined, expectedIssuer);
+    if (mismatch) {
+      sendLoginPage(res, 400, 'Login failed', [
+        'This response did not come from the authorization server the login started at, so it was ignored.',
+        `You are not logged in to ${options.server}. You can close this tab.`,
+      ]);
+      settle?.({ ok: false, error: mismatch });
       return;
     }
     const rawError = url.searchParams.get('error');
@@ -84,7 +146,6 @@ export async function startLoopbackCallback(options: {
       return;
     }
     const code = url.searchParams.get('code');
-    registerSecret(code);
     if (!code) {
       sendLoginPage(res, 400, 'Unexpected request', ['The response carries no authorization code.']);
       return;
@@ -115,8 +176,9 @@ export async function startLoopbackCallback(options: {
   return {
     redirectUri: `http://127.0.0.1:${port}${options.path}`,
     port,
-    waitForResponse(state, signal) {
+    waitForResponse(state, signal, issuer) {
       expectedState = state;
+      expectedIssuer = issuer;
       return new Promise<AuthorizationResponse>((resolve, reject) => {
         const onAbort = () =>
           reject(new LoginError(options.server, 'no authorization response arrived before the deadline'));

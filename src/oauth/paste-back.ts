@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import { LoginError } from '../errors.js';
 import { registerSecret } from '../logger.js';
 import { displayText } from './login-pages.js';
-import type { AuthorizationResponse } from './loopback-callback.js';
+import { type AuthorizationResponse, type ExpectedIssuer, issuerMismatch } from './loopback-callback.js';
 
 /** The authorization response parameters found in a pasted line (any may be missing). */
 export interface PastedResponse {
@@ -42,7 +42,8 @@ export function parsePastedResponse(text: string): PastedResponse | undefined {
  * Reads lines from `stream` (a TTY or a pipe) until one is the authorization response for
  * `state`: for a login whose browser cannot reach the loopback listener (another machine). A
  * line with another state or no code is reported through `onIgnored` and skipped; an error
- * response, the deadline or the end of the input ends it with a LoginError.
+ * response, the deadline or the end of the input ends it with a LoginError. A response whose
+ * `iss` fails `issuer` (RFC 9207) ends it with the issuer error, its `error` fields unshown.
  *
  * @see [RFC 6749 §4.1.2. Authorization Response](https://www.rfc-editor.org/rfc/rfc6749.html#section-4.1.2)
  */
@@ -51,6 +52,7 @@ export function readPastedResponse(input: {
   stream: NodeJS.ReadableStream;
   state: string;
   signal: AbortSignal;
+  issuer?: ExpectedIssuer;
   onIgnored?: (reason: string) => void;
 }): Promise<AuthorizationResponse> {
   return new Promise<AuthorizationResponse>((resolve, reject) => {
@@ -80,6 +82,12 @@ export function readPastedResponse(input: {
       }
       if (pasted.state !== input.state) {
         input.onIgnored?.('that address belongs to another login attempt (its state does not match)');
+        return;
+      }
+      // RFC 9207 before the response's error is acted on or shown (SEP-2468).
+      const mismatch = issuerMismatch(input.server, pasted.iss, input.issuer);
+      if (mismatch) {
+        finish(() => reject(mismatch));
         return;
       }
       if (pasted.error) {
