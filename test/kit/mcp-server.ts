@@ -44,6 +44,14 @@ export interface McpTestServerOptions {
   scopesSupported?: string[];
   /** The origin clients use when the server sits behind the fault proxy; the resource uses it. */
   publicOrigin?: string;
+  /**
+   * The protocol eras the Streamable HTTP endpoint serves. 'both' (default): 2026-07-28
+   * (`server/discover`, per-request `_meta`, no session) and the 2025 era (`initialize`).
+   * '2025': a 2025-era server; every request goes to the 2025 transport, which answers
+   * `server/discover` as such a server does. '2026': 2026-07-28 only; `initialize` is refused
+   * (-32022 UnsupportedProtocolVersion).
+   */
+  eras?: 'both' | '2025' | '2026';
 }
 
 export interface McpTestServerStats {
@@ -55,6 +63,11 @@ export interface McpTestServerStats {
   unauthorized: number;
   /** Tool name -> times the tool handler ran. */
   toolCalls: Record<string, number>;
+  /**
+   * JSON-RPC method -> requests that named it: every POST to /mcp (before the token check), and
+   * each authorized message POSTed to /messages (SSE).
+   */
+  methods: Record<string, number>;
   /** Bearer tokens seen on requests, valid or not. */
   tokensSeen: Set<string>;
   requestsWithToken(token: string): number;
@@ -89,6 +102,7 @@ function emptyStats(): RecordingStats {
     authorized: 0,
     unauthorized: 0,
     toolCalls: {},
+    methods: {},
     tokensSeen,
     requestsWithToken: (token) => counts.get(token) ?? 0,
     record(token) {
@@ -147,6 +161,7 @@ async function sendWebResponse(res: ServerResponse, response: Response): Promise
 
 export async function startMcpServer(options: McpTestServerOptions): Promise<TestMcpServer> {
   const transportKind = options.transport ?? 'streamable-http';
+  const eras = options.eras ?? 'both';
   const toolScopes = options.toolScopes ?? {};
   const requiredScopes = options.requiredScopes ?? [];
   const asMetadata = await discoverAuthorizationServer(options.authorizationServer);
@@ -230,6 +245,13 @@ export async function startMcpServer(options: McpTestServerOptions): Promise<Tes
       stats.authorized += 1;
     }
     return result;
+  }
+
+  function sawMethods(message: unknown): void {
+    for (const m of Array.isArray(message) ? message : [message]) {
+      const method = (m as { method?: unknown } | null)?.method;
+      if (typeof method === 'string') stats.methods[method] = (stats.methods[method] ?? 0) + 1;
+    }
   }
 
   function ranTool(name: string): void {
@@ -338,9 +360,17 @@ export async function startMcpServer(options: McpTestServerOptions): Promise<Tes
   }
   const streamableHandler = toNodeHandler({
     fetch: async (request) => {
+      if (request.method === 'POST')
+        sawMethods(
+          await request
+            .clone()
+            .json()
+            .catch(() => undefined),
+        );
       const auth = await authenticate(request.headers.get('authorization'));
       if (auth instanceof Response) return auth;
-      if (await isLegacyRequest(request.clone())) return serveLegacy(request, auth);
+      const legacy = eras === '2025' || (eras === 'both' && (await isLegacyRequest(request.clone())));
+      if (legacy) return serveLegacy(request, auth);
       return modernHandler.fetch(request, { authInfo: auth });
     },
   });
@@ -369,6 +399,7 @@ export async function startMcpServer(options: McpTestServerOptions): Promise<Tes
       return;
     }
     const body = await readJsonBody(req);
+    sawMethods(body);
     // The v1 SSE transport has no scope challenges: check tools/call here.
     const message = body as { method?: unknown; params?: { name?: unknown } };
     const toolName = message.method === 'tools/call' ? message.params?.name : undefined;
