@@ -13,6 +13,9 @@ export const DEFAULT_CLIENT_INFO: Readonly<{ name: string; version: string }> = 
   version: '1',
 };
 
+/** The default version negotiation: the SDK probes with `server/discover`, then falls back to `initialize`. */
+const AUTO: NonNullable<ClientOptions['versionNegotiation']> = { mode: 'auto' };
+
 /** Options of `connect`; every one is optional. */
 export interface ConnectOptions {
   /** Default: the process manager, `getManager()`. */
@@ -21,18 +24,27 @@ export interface ConnectOptions {
   url?: string | URL;
   /** The server's OAuth settings; default: from `config.yaml` when the URL comes from there, else none. */
   oauth?: OAuthConfig;
-  /** Default 'auto': Streamable HTTP, falling back to SSE for servers that only speak SSE. */
+  /** Default 'auto': Streamable HTTP (2026-07-28, else 2025), falling back to SSE for servers that only speak SSE. */
   transport?: 'auto' | 'streamable-http' | 'sse';
   /** The MCP `clientInfo` (default {@link DEFAULT_CLIENT_INFO}). */
   clientInfo?: { name: string; version: string };
+  /**
+   * Passed to the SDK `Client`. `versionNegotiation` defaults to `{ mode: 'auto' }`: MCP 2026-07-28
+   * (stateless, `server/discover`) with servers that speak it, the 2025 `initialize` with the
+   * others; set `{ mode: 'legacy' }` to never probe.
+   */
   clientOptions?: ClientOptions;
   breaker?: CircuitBreakerOptions;
 }
 
 /**
  * A connected SDK v2 client for the MCP server `name`, authenticated by the manager, with
- * reconnect, 401 recovery, step-up and a circuit breaker (see ManagedClient). Throws
- * NeedsReauthError at once when the server needs a login the manager may not start.
+ * reconnect, 401 recovery, step-up and a circuit breaker (see ManagedClient). It speaks MCP
+ * 2026-07-28 to servers that do, the 2025 `initialize` to the others, and HTTP+SSE to servers that
+ * only speak that (`client.getProtocolEra()`, `client.transportKind`). Throws NeedsReauthError at
+ * once when the server needs a login the manager may not start.
+ *
+ * @see [MCP Versioning (2026-07-28)](https://modelcontextprotocol.io/specification/2026-07-28/basic/versioning)
  */
 export async function connect(name: string, options: ConnectOptions = {}): Promise<ManagedClient> {
   const manager = options.manager ?? getManager();
@@ -65,7 +77,7 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
     provider,
     options.transport ?? 'auto',
     options.clientInfo ?? { ...DEFAULT_CLIENT_INFO },
-    options.clientOptions,
+    { ...options.clientOptions, versionNegotiation: options.clientOptions?.versionNegotiation ?? AUTO },
     options.breaker,
   );
   try {

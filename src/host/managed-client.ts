@@ -3,6 +3,7 @@ import {
   type ClientOptions,
   computeScopeUnion,
   isStrictScopeSuperset,
+  type PriorDiscovery,
   InsufficientScopeError as SdkInsufficientScopeError,
   SSEClientTransport,
   StreamableHTTPClientTransport,
@@ -54,6 +55,8 @@ export class ManagedClient extends Client {
   private reconnecting: Promise<void> | undefined;
   private readonly breaker: CircuitBreaker;
   private readonly detach: () => void;
+  /** The host's version negotiation mode (connect() makes 'auto' the default). */
+  private readonly negotiation: NonNullable<ClientOptions['versionNegotiation']>['mode'];
 
   constructor(
     private readonly manager: OAuthManager,
@@ -66,6 +69,7 @@ export class ManagedClient extends Client {
     breaker: CircuitBreakerOptions | undefined,
   ) {
     super(clientInfo, clientOptions);
+    this.negotiation = clientOptions?.versionNegotiation?.mode;
     this.breaker = new CircuitBreaker(server, { now: manager.now }, breaker);
     const onReconnect = (e: { server: string; cause: string }) => {
       // Streamable HTTP asks token() on every request: only a new session or an SSE stream needs rebuilding.
@@ -101,24 +105,42 @@ export class ManagedClient extends Client {
     return this.breaker.state;
   }
 
-  /** Connects, trying Streamable HTTP first and falling back to SSE (MCP 2025-03-26 back-compat). */
+  /**
+   * Connects: over Streamable HTTP the SDK's version negotiation picks the era (a `server/discover`
+   * probe: 2026-07-28 when the server answers it, else the 2025 `initialize`; a 401 or 403 on the
+   * probe is an authorization event, recovered or thrown, never taken for an older server); a
+   * server that refuses that too with 400/404/405 may speak only HTTP+SSE (MCP 2024-11-05 back-compat),
+   * which is never probed.
+   *
+   * @see [MCP Versioning (2026-07-28)](https://modelcontextprotocol.io/specification/2026-07-28/basic/versioning)
+   * @see [MCP Transports (2025-11-25): Backwards Compatibility](https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#backwards-compatibility)
+   */
   async open(): Promise<void> {
     if (this.preferred !== 'auto') {
-      await super.connect(this.build(this.preferred));
-      this.kind = this.preferred;
+      await this.connectOver(this.preferred);
     } else {
       try {
-        await super.connect(this.build('streamable-http'));
-        this.kind = 'streamable-http';
+        await this.connectOver('streamable-http');
       } catch (error) {
         if (!isOldServerAnswer(error)) throw error;
         await super.close().catch(() => {});
-        await super.connect(this.build('sse'));
-        this.kind = 'sse';
+        await this.connectOver('sse');
       }
     }
     // A login that happened while connecting is already in this session.
     this.stale = false;
+  }
+
+  /**
+   * Connects over `kind`. `prior` is the era verdict of an earlier connection (a reconnect does not
+   * probe again); HTTP+SSE servers predate 2026-07-28, so SSE goes straight to `initialize` unless
+   * the host pinned a modern version (then the SDK fails loudly, as a pin asks).
+   */
+  private async connectOver(kind: TransportKind, prior?: PriorDiscovery): Promise<void> {
+    const pinned = typeof this.negotiation === 'object';
+    const verdict = prior ?? (kind === 'sse' && !pinned ? { kind: 'legacy' as const } : undefined);
+    await super.connect(this.build(kind), verdict ? { prior: verdict } : undefined);
+    this.kind = kind;
   }
 
   override async close(): Promise<void> {
@@ -208,9 +230,12 @@ export class ManagedClient extends Client {
   private async reconnectIfStale(): Promise<void> {
     if (this.stale && this.inFlight === 0 && !this.reconnecting) {
       this.stale = false;
+      // The era is a property of the server, not of the credential: reuse the verdict.
+      const discover = this.getDiscoverResult();
+      const prior: PriorDiscovery = discover ? { kind: 'modern', discover } : { kind: 'legacy' };
       this.reconnecting = (async () => {
         await super.close().catch(() => {});
-        await super.connect(this.build(this.kind ?? 'streamable-http'));
+        await this.connectOver(this.kind ?? 'streamable-http', prior);
       })().finally(() => {
         this.reconnecting = undefined;
       });
