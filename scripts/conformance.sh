@@ -1,22 +1,73 @@
 #!/usr/bin/env bash
-# Runs the official MCP conformance suite (client authorization) against conformance/client.ts.
+# Runs the official MCP conformance suite against conformance/client.ts (a real client on
+# connect() and the manager):
+#   - @modelcontextprotocol/conformance 0.2.0-alpha.12 with --requirements 2025-11-25 and with
+#     --requirements 2026-07-28: every client scenario that revision requires, plus the
+#     extension scenarios the suite runs but does not score (printed, never failing the run);
+#   - 0.1.16's backcompat suite (2025-03-26 authorization), which neither requirement set covers.
+# The suite's own exit code counts only failures of scored scenarios, never warnings, so
+# conformance/summarize.mjs reads every checks.json and fails on any FAILURE or WARNING in a
+# required scenario. No expected-failures baseline.
 # The suite needs Node 22: the `node@22` npm package provides it without a system change; the
 # client it starts then runs on Node 22 too (the library must work on 20 and 22).
-# Zero failures and zero warnings, no expected-failures baseline. Results: conformance-results/.
+# Usage: scripts/conformance.sh [set...]   sets: backcompat 2025-11-25 2026-07-28 (default: all)
+# Env: CONFORMANCE_BOUND seconds per run (default 300). Results: conformance-results/.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+NEW=0.2.0-alpha.12
+OLD=0.1.16
+bound=${CONFORMANCE_BOUND:-300}
+sets=("$@")
+[ ${#sets[@]} -eq 0 ] && sets=(backcompat 2025-11-25 2026-07-28)
+
 npx tsc -p tsconfig.conformance.json || exit 1
 out=conformance-results
 rm -rf "$out" && mkdir -p "$out"
-client="node .conformance-build/conformance/client.js"
+# Not `npx tsx`: the suite starts every scenario at once and slow starts hit its 30 s client timeout.
+client="node $PWD/.conformance-build/conformance/client.js"
+
+# suite <version> '<arguments>': runs the conformance CLI of that version under Node 22.
+suite() {
+  npx -y -p node@22 -p "@modelcontextprotocol/conformance@$1" -c "conformance $2"
+}
+
 status=0
-for suite in auth backcompat draft; do
-  if ! npx -y -p node@22 -p @modelcontextprotocol/conformance@0.1.16 -c \
-    "conformance client --command '$client' --suite $suite --timeout 30000 -o $out/$suite" >"$out/$suite.log" 2>&1; then
-    status=1
-  fi
-  echo "== suite $suite"
-  sed -n '/=== SUITE SUMMARY ===/,$p' "$out/$suite.log" | grep -v '^=== SUITE SUMMARY ===' | sed '/^$/d'
+declare -A took
+for set in "${sets[@]}"; do
+  case $set in
+    backcompat) version=$OLD args="--suite backcompat" required=ALL ;;
+    2025-11-25 | 2026-07-28)
+      version=$NEW args="--requirements $set" required=$out/$set.required
+      # The scenarios this revision requires: the "Client scenarios" block of `list`.
+      suite "$version" "list --client --requirements $set" 2>/dev/null |
+        sed -n '/^Client scenarios/,/^$/p' | sed -n 's/^  - //p' >"$required"
+      if [ ! -s "$required" ]; then
+        echo "conformance: could not list the scenarios required by $set" >&2
+        status=1
+        continue
+      fi
+      ;;
+    *)
+      echo "conformance: unknown set '$set' (backcompat, 2025-11-25, 2026-07-28)" >&2
+      exit 2
+      ;;
+  esac
+  start=$SECONDS
+  # timeout bounds the whole run (the suite starts its own loopback servers); -k kills stragglers.
+  export -f suite
+  timeout -k 10 "$bound" bash -c 'suite "$@"' _ "$version" \
+    "client --command '$client' $args --timeout 30000 -o '$out/$set'" >"$out/$set.log" 2>&1
+  rc=$?
+  took[$set]=$((SECONDS - start))
+  echo "== $set (conformance $version, exit $rc$([ $rc -eq 124 ] && echo ', TIMED OUT'), ${took[$set]} s)"
+  node conformance/summarize.mjs "$out/$set" "$required" "$out/$set.md" || status=1
+  [ $rc -ne 0 ] && status=1
 done
-[ "$status" -eq 0 ] && echo "conformance: all scenarios passed with no warnings" || echo "conformance: FAILED (see $out/*.log)"
+
+for set in "${sets[@]}"; do [ -n "${took[$set]:-}" ] && echo "time: $set ${took[$set]} s"; done
+if [ "$status" -eq 0 ]; then
+  echo "conformance: every required scenario passed with 0 failures and 0 warnings"
+else
+  echo "conformance: FAILED (see $out/*.log and $out/*/**/checks.json)"
+fi
 exit "$status"
