@@ -34,7 +34,7 @@ export type TransportKind = 'streamable-http' | 'sse';
  * An SDK v2 `Client` whose transport uses the manager's provider, and which heals itself:
  * - a 401 is recovered by the transport once (the provider's `onUnauthorized`), never replayed
  *   after the server received a request;
- * - a 403 `insufficient_scope` starts a step-up (a new authorization for the union of the granted
+ * - a 403 `insufficient_scope` (on a call, or at connect on the probe or `initialize`) starts a step-up (a new authorization for the union of the granted
  *   and the required scopes, plus `offline_access` where the authorization server lists it: see
  *   `selectScope`), at most {@link MAX_STEP_UPS_PER_CALL} per call, only where the
  *   manager may prompt, else NeedsReauthError naming the missing scopes; scopes the authorization
@@ -116,19 +116,31 @@ export class ManagedClient extends Client {
    * @see [MCP Transports (2025-11-25): Backwards Compatibility](https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#backwards-compatibility)
    */
   async open(): Promise<void> {
-    if (this.preferred !== 'auto') {
-      await this.connectOver(this.preferred);
-    } else {
+    for (let stepUps = 0; ; ) {
       try {
-        await this.connectOver('streamable-http');
+        await this.openOnce();
+        break;
       } catch (error) {
-        if (!isOldServerAnswer(error)) throw error;
+        // A 403 insufficient_scope on the probe or on initialize: the same step-up as for a call
+        // (the server ran nothing), instead of the SDK's bare error.
+        if (!SdkInsufficientScopeError.isInstance(error)) throw error;
         await super.close().catch(() => {});
-        await this.connectOver('sse');
+        await this.stepUp(error.requiredScope, ++stepUps);
       }
     }
     // A login that happened while connecting is already in this session.
     this.stale = false;
+  }
+
+  private async openOnce(): Promise<void> {
+    if (this.preferred !== 'auto') return this.connectOver(this.preferred);
+    try {
+      await this.connectOver('streamable-http');
+    } catch (error) {
+      if (!isOldServerAnswer(error)) throw error;
+      await super.close().catch(() => {});
+      await this.connectOver('sse');
+    }
   }
 
   /**

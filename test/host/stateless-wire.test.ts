@@ -122,12 +122,30 @@ describe('a 401 or 403 on the probe is an authorization event, never an older se
     expect(mcp.stats.requests).toBe(2);
   });
 
-  it('a 403 insufficient_scope on the probe: the scope error, no fallback', async () => {
-    const { manager, mcp } = await bed({ mcp: { requiredScopes: ['mcp:admin'] } });
+  it('a 403 insufficient_scope on the probe, no login allowed: NeedsReauthError naming the scope, no fallback', async () => {
+    const { manager, mcp, as } = await bed({
+      mcp: { requiredScopes: ['mcp:write'], scopesSupported: ['mcp:read'] },
+    });
     const error = await connect('demo', { manager, url: mcp.url }).catch((e: unknown) => e);
-    expect(String(error)).toMatch(/scope/i);
+    expect(error).toBeInstanceOf(NeedsReauthError);
+    expect((error as Error).message).toContain('mcp:write');
     expect(mcp.stats.methods).toEqual({ 'server/discover': 1 });
     expect(mcp.stats.requests).toBe(1);
+    expect(as.stats.authorizations).toBe(0);
+  });
+
+  it('a 403 insufficient_scope on the probe, login allowed: one step-up, then modern', async () => {
+    const { manager, mcp, as, opened } = await bed({
+      mcp: { requiredScopes: ['mcp:write'], scopesSupported: ['mcp:read'] },
+      manager: { interactive: 'always' },
+    });
+    const client = await open(manager, mcp.url);
+    expect(client.getProtocolEra()).toBe('modern');
+    expect(as.stats.authorizations).toBe(1);
+    expect(opened.opened).toBe(2); // the login of the bed, and the step-up
+    expect((await manager.status('demo')).scopes).toEqual(expect.arrayContaining(['mcp:read', 'mcp:write']));
+    expect(mcp.stats.methods).toEqual({ 'server/discover': 2 });
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'scoped' } }))).toBe('scoped');
   });
 });
 
