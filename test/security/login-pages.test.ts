@@ -147,6 +147,8 @@ describe.skipIf(skipReason !== undefined)('the login pages in a real browser (Ch
         error: ERROR_PAYLOAD,
         error_description: DESCRIPTION_PAYLOAD,
         state,
+        // From the server the login started at (RFC 9207): else its text is not shown at all.
+        iss: as.issuer,
       }).toString();
       return tab.goto(callback.href);
     });
