@@ -87,6 +87,8 @@ export class TokenSource {
     }
     const rejected = failedAccessToken ?? current;
     if (current !== rejected) return true;
+    const moved = await this.movedIssuer(entry, challenge);
+    if (moved) return this.migrate(entry, challenge, moved);
     try {
       await this.refresh.run(entry, { kind: 'rejected', token: rejected });
     } catch (error) {
@@ -97,6 +99,66 @@ export class TokenSource {
       server: entry.name,
       reason: 'the access token was replaced after a 401',
       cause: 'refresh-after-401',
+    });
+    return true;
+  }
+
+  /**
+   * After a 401 on a token of issuer A: the issuer the server's protected-resource metadata names
+   * now, when it is another one (B); else undefined (same issuer, or no answer: the usual refresh
+   * then runs). Read before refreshing, so A's refresh token is not spent on a server that has
+   * moved, and never sent to B (a refresh only ever uses the record's own token endpoint).
+   * Only a `resource_metadata` on the server's own origin is followed here.
+   *
+   * @see [MCP 2026-07-28: Authorization Server Binding](https://modelcontextprotocol.io/specification/2026-07-28/basic/authorization/client-registration)
+   */
+  private async movedIssuer(
+    entry: ServerEntry,
+    challenge: Challenge,
+  ): Promise<{ from: string; to: string } | undefined> {
+    const record = entry.record;
+    const { discover, issuerOf, resourceMismatch } = await import('../oauth/discovery.js');
+    const { withTimeout } = await import('../oauth/timeout-fetch.js');
+    const from = record?.binding.issuer ?? (record?.discovery ? issuerOf(record.discovery) : undefined);
+    if (!from) return undefined;
+    const sameOrigin =
+      challenge.resourceMetadataUrl?.origin === new URL(entry.serverUrl).origin
+        ? { resourceMetadataUrl: challenge.resourceMetadataUrl }
+        : {};
+    try {
+      const discovery = await discover(entry.serverUrl, {
+        fetchFn: withTimeout(this.settings.fetchFn, this.settings.requestTimeoutMs),
+        ...sameOrigin,
+      });
+      // Metadata that does not describe this server proves nothing about a move.
+      if (!discovery.resourceMetadata || resourceMismatch(entry.serverUrl, discovery)) return undefined;
+      const to = issuerOf(discovery);
+      return to === from ? undefined : { from, to };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * The server moved to another authorization server: a new login is the only recovery. Where
+   * the manager may prompt, it runs one now (it discovers afresh and registers at the new server;
+   * the old record stays until that login commits); else NeedsReauthError naming both issuers,
+   * with the record left exactly as it is.
+   */
+  private async migrate(
+    entry: ServerEntry,
+    challenge: Challenge,
+    moved: { from: string; to: string },
+  ): Promise<boolean> {
+    const reason = `${REASONS.otherIssuer(moved.to)}, not ${moved.from}`;
+    const command = this.settings.reloginCommand(entry.name);
+    if (!mayPromptImplicitly(this.settings.interactive)) {
+      this.emit('needs-reauth', { server: entry.name, command, reason });
+      throw new NeedsReauthError(entry.name, command, reason);
+    }
+    await this.login(entry, {
+      ...(challenge.scope ? { challengeScope: challenge.scope } : {}),
+      ...(challenge.resourceMetadataUrl ? { resourceMetadataUrl: challenge.resourceMetadataUrl } : {}),
     });
     return true;
   }
