@@ -13,10 +13,13 @@ import { useCleanups } from '../support/testbed.js';
 const HERD = 500;
 const cleanups = useCleanups();
 
-async function bed(transport: 'streamable-http' | 'sse' = 'streamable-http') {
+async function bed(
+  transport: 'streamable-http' | 'sse' = 'streamable-http',
+  eras?: 'both' | '2025' | '2026',
+) {
   const as: TestAuthorizationServer = await startAuthorizationServer();
   cleanups.push(() => as.close());
-  const mcp: TestMcpServer = await startMcpServer({ authorizationServer: as.issuer, transport });
+  const mcp: TestMcpServer = await startMcpServer({ authorizationServer: as.issuer, transport, eras });
   cleanups.push(() => mcp.close());
   const { home, cleanup } = await tempHome();
   cleanups.push(cleanup);
@@ -34,6 +37,21 @@ async function bed(transport: 'streamable-http' | 'sse' = 'streamable-http') {
   cleanups.push(() => client.close());
   as.resetStats();
   return { as, mcp, clock, provider, client };
+}
+
+/** Like `bed` up to the login; the v1 client's connect is left to the test. */
+async function loggedIn(eras: 'both' | '2025' | '2026') {
+  const as: TestAuthorizationServer = await startAuthorizationServer();
+  cleanups.push(() => as.close());
+  const mcp: TestMcpServer = await startMcpServer({ authorizationServer: as.issuer, eras });
+  cleanups.push(() => mcp.close());
+  const { home, cleanup } = await tempHome();
+  cleanups.push(cleanup);
+  const manager = new OAuthManager({ home, interactive: 'never', openBrowser: scriptedBrowserHook() });
+  cleanups.push(() => manager.close());
+  const provider = manager.getOrBuildProvider('demo', mcp.url);
+  await manager.login('demo');
+  return { mcp, provider };
 }
 
 const herd = (client: Client) =>
@@ -65,5 +83,19 @@ describe('the v1 SDK adapter (mcp-oauth-manager/sdk-v1)', () => {
   it('the v1 SSE transport is authenticated by the same fetch', async () => {
     const { client } = await bed('sse');
     expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'v1 sse' } }))).toBe('v1 sse');
+  });
+
+  it('speaks only the 2025 wire: it works with a 2025-era server, and a 2026-07-28-only server refuses its initialize', async () => {
+    const { client, mcp } = await bed('streamable-http', '2025');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'v1 2025' } }))).toBe('v1 2025');
+    expect(mcp.stats.methods['server/discover']).toBeUndefined();
+
+    const modern = await loggedIn('2026');
+    const v1 = new Client({ name: 'v1-host', version: '1.0.0' });
+    await expect(
+      v1.connect(createV1StreamableHttpTransport(modern.provider, modern.mcp.url)),
+    ).rejects.toThrow();
+    await v1.close();
+    expect(modern.mcp.stats.methods).toEqual({ initialize: 1 });
   });
 });
