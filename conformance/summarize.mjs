@@ -2,7 +2,8 @@
 // Reads every checks.json a `conformance client -o <dir>` run wrote and prints one line per
 // scenario (checks passed / failed / warnings). The suite's exit code counts only failures of
 // scored scenarios and never warnings, so this is what decides: exit 1 when a required scenario
-// has a FAILURE or a WARNING, or wrote no checks at all.
+// has a FAILURE or a WARNING, wrote no checks at all, or its client did not finish (no
+// "<scenario>: ok" line from conformance/client.ts).
 // Usage: summarize.mjs <results-dir> <required-list-file | ALL> [<markdown-out>]
 //   required-list-file: one scenario name per line (from `conformance list --requirements`);
 //   ALL: every scenario run is required (the 0.1.16 backcompat suite).
@@ -34,6 +35,17 @@ const walk = (d) => {
           row.messages.push(`${check.status} ${check.id}: ${why.slice(0, 240)}`);
         }
       }
+      // The client prints "<scenario>: ok" when it did what the scenario asks (for the scenarios
+      // that must be refused: when it refused); a crash or a timeout leaves checks that can all
+      // pass while the flow never finished, so a required scenario needs that line too.
+      const stdout = existsSync(join(d, 'stdout.txt')) ? readFileSync(join(d, 'stdout.txt'), 'utf8') : '';
+      const stderr = existsSync(join(d, 'stderr.txt')) ? readFileSync(join(d, 'stderr.txt'), 'utf8') : '';
+      row.clientOk = stdout.split('\n').some((l) => l.startsWith(`${name}: ok`));
+      for (const l of stdout.split('\n')) if (l.startsWith('note: ')) row.messages.push(l);
+      if (!row.clientOk) {
+        const last = stderr.trim().split('\n').slice(-3).join(' | ').replace(/\s+/g, ' ');
+        row.messages.push(`CLIENT did not finish: ${last.slice(0, 300) || '(no output)'}`);
+      }
       scenarios.set(name, row);
     }
   }
@@ -60,10 +72,12 @@ const names = [...new Set([...required, ...scenarios.keys()])];
 for (const name of names) {
   const row = scenarios.get(name);
   const scored = required.has(name);
-  const ok = row !== undefined && row.failed === 0 && row.warnings === 0;
+  const ok = row !== undefined && row.failed === 0 && row.warnings === 0 && row.clientOk;
   if (scored && !ok) bad++;
   const mark = ok ? '✓' : '✗';
-  const counts = row ? `${row.passed} passed, ${row.failed} failed, ${row.warnings} warnings` : 'NO RESULTS';
+  const counts = row
+    ? `${row.passed} passed, ${row.failed} failed, ${row.warnings} warnings${row.clientOk ? '' : ', client did not finish'}`
+    : 'NO RESULTS';
   lines.push(`  ${mark} ${name.padEnd(42)} ${counts}${scored ? '' : '   (not scored)'}`);
   for (const m of row?.messages ?? []) lines.push(`      ${m}`);
   table.push(
