@@ -59,9 +59,17 @@ export async function discover(
     if (tooLarge) throw tooLarge;
     // RFC 8414 §3.3 compares the metadata's issuer with the issuer the client was told about.
     // Without protected-resource metadata (the 2025-03-26 fallback to the server's origin) no
-    // issuer was ever announced, only guessed: there the check has nothing to hold it to.
+    // issuer was ever announced, only guessed: there the check has nothing to hold it to. Only a
+    // server that answers "none" (404) is such a server; since 2025-06-18 (and in 2026-07-28)
+    // every MCP server must publish the metadata, so a failed fetch keeps the check (fail closed).
     if (!IssuerMismatchError.isInstance(error)) throw error;
-    const prm = await discoverOAuthProtectedResourceMetadata(serverUrl, opts, fetchFn).catch(() => undefined);
+    const prm = await discoverOAuthProtectedResourceMetadata(serverUrl, opts, fetchFn).then(
+      (found) => found,
+      (failure: unknown) => {
+        if (failure instanceof Error && NO_RESOURCE_METADATA.test(failure.message)) return undefined;
+        throw error;
+      },
+    );
     if (prm) throw error;
     info = await discoverOAuthServerInfo(serverUrl, { ...opts, skipIssuerMetadataValidation: true });
   }
@@ -75,6 +83,9 @@ export async function discover(
       : {}),
   });
 }
+
+/** The SDK's error when the server answers 404 for its protected-resource metadata: "none". */
+const NO_RESOURCE_METADATA = /does not implement OAuth 2\.0 Protected Resource Metadata/;
 
 /** The path of the RFC 9728 well-known URI (the root document; path-aware ones extend it). */
 const PRM_WELL_KNOWN_PATH = '/.well-known/oauth-protected-resource';

@@ -83,3 +83,32 @@ describe('protected-resource metadata must identify the MCP server (RFC 9728 §3
     expect(of('https://evil.example.com/tenants/evil/mcp')).toMatch(/another origin/);
   });
 });
+
+describe('the no-metadata exception to the RFC 8414 issuer check (the 2025-03-26 fallback)', () => {
+  it('applies only when the protected-resource metadata is absent (404), not when its fetch fails', async () => {
+    // A server that publishes no usable protected-resource metadata (500) and, at its own origin,
+    // authorization-server metadata copied from a real server (another issuer): were a failed
+    // fetch "none", the issuer check would be skipped and the login would go to that server.
+    const as = await startAuthorizationServer();
+    cleanups.push(() => as.close());
+    const server = await startScriptedHttpServer();
+    cleanups.push(() => server.close());
+    const copied = await (await fetch(`${as.issuer}/.well-known/oauth-authorization-server`)).json();
+    server.on(PRM, { json: { error: 'unavailable' }, status: 500 });
+    server.on(`${PRM}/mcp`, { json: { error: 'unavailable' }, status: 500 });
+    server.on('/.well-known/oauth-authorization-server', { json: copied as Record<string, unknown> });
+    const { home, cleanup } = await tempHome();
+    cleanups.push(cleanup);
+    const manager = new OAuthManager({ home, interactive: 'never', openBrowser: scriptedBrowserHook() });
+    cleanups.push(() => manager.close());
+    manager.getOrBuildProvider('demo', `${server.url}/mcp`, {});
+    const outcome = await manager.login('demo').then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(outcome).toBeInstanceOf(Error);
+    expect(as.stats.registrations).toBe(0);
+    expect(as.stats.authorizations).toBe(0);
+    expect(as.stats.tokenRequests).toBe(0);
+  });
+});
