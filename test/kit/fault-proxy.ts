@@ -1,5 +1,5 @@
 import { Agent, createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import { HOP_BY_HOP } from './forwarded-headers.js';
+import { HOP_BY_HOP } from './forwarding.js';
 import { closeHttpServer, listenOnLoopback } from './loopback-server.js';
 
 // A reverse proxy in front of a real server, for the faults a real server

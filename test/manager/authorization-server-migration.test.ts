@@ -10,14 +10,14 @@
  * second is the server moving to B: its metadata now names B and it rejects A's tokens.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, request } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NeedsReauthError, OAuthManager } from '../../src/index.js';
 import { fileNameFor } from '../../src/store/file-names.js';
 import { startAuthorizationServer } from '../kit/authorization-server.js';
 import { startFaultProxy } from '../kit/fault-proxy.js';
-import { forwardableHeaders } from '../kit/forwarded-headers.js';
+import { forwardTo } from '../kit/forwarding.js';
 import { closeHttpServer, listenOnLoopback } from '../kit/loopback-server.js';
 import { startMcpServer } from '../kit/mcp-server.js';
 import { scriptedBrowserHook } from '../support/browser-hook.js';
@@ -60,21 +60,7 @@ async function startRecordingProxy() {
         text: `${decoded(url.search)} ${decoded(body)} ${req.headers.authorization ?? ''}`,
       });
       if (!target) return void res.writeHead(503).end();
-      const upstream = request(
-        {
-          hostname: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...forwardableHeaders(req.headers), host: target.host },
-        },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, forwardableHeaders(up.headers));
-          up.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.headersSent || res.writeHead(502).end());
-      upstream.end(body);
+      forwardTo(target, req, res, body);
     })();
   });
   const url = await listenOnLoopback(server);

@@ -8,11 +8,11 @@
  * Real parts: the kit's authorization server behind a recording proxy (its public issuer), and a
  * small resource server that serves the root metadata and answers 401 elsewhere.
  */
-import { createServer, type IncomingMessage, request } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { OAuthManager } from '../../src/index.js';
 import { startAuthorizationServer } from '../kit/authorization-server.js';
-import { forwardableHeaders } from '../kit/forwarded-headers.js';
+import { forwardTo } from '../kit/forwarding.js';
 import { closeHttpServer, listenOnLoopback } from '../kit/loopback-server.js';
 import { scriptedBrowserHook } from '../support/browser-hook.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -49,21 +49,7 @@ async function startRecordingProxy(): Promise<{
       for (const [k, v] of new URLSearchParams(body)) params.append(k, v);
       seen.push({ path: url.pathname, params });
       if (!target) return void res.writeHead(503).end();
-      const upstream = request(
-        {
-          hostname: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...forwardableHeaders(req.headers), host: target.host },
-        },
-        (up) => {
-          res.writeHead(up.statusCode ?? 502, forwardableHeaders(up.headers));
-          up.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.headersSent || res.writeHead(502).end());
-      upstream.end(body);
+      forwardTo(target, req, res, body);
     })();
   });
   const url = await listenOnLoopback(server);

@@ -5,8 +5,8 @@
  * of the kit's MCP server as that server's public origin: requests to other paths of the same
  * origin are then seen too.
  */
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import { forwardableHeaders } from '../../kit/forwarded-headers.js';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { forwardTo } from '../../kit/forwarding.js';
 import { closeHttpServer, listenOnLoopback } from '../../kit/loopback-server.js';
 
 export interface SeenRequest {
@@ -43,20 +43,7 @@ export async function startRecordingServer(): Promise<RecordingServer> {
       res.writeHead(401, { 'www-authenticate': 'Bearer error="invalid_token"' }).end();
       return;
     }
-    const upstream = request(
-      new URL(req.url ?? '/', target),
-      { method: req.method, headers: forwardableHeaders(req.headers) },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, forwardableHeaders(answer.headers));
-        answer.pipe(res);
-        res.on('close', () => answer.destroy());
-      },
-    );
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
+    forwardTo(target, req, res);
   });
   const origin = await listenOnLoopback(server);
   return {

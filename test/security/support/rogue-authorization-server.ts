@@ -13,7 +13,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
-import { forwardableHeaders } from '../../kit/forwarded-headers.js';
+import { forwardableHeaders } from '../../kit/forwarding.js';
 import { closeHttpServer, listenOnLoopback } from '../../kit/loopback-server.js';
 
 export interface RogueRequest {
