@@ -48,6 +48,14 @@ const POLL_MAX_MS = 25;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
+ * The handles of the locks this process holds. Node closes a FileHandle that is garbage
+ * collected, and closing the descriptor drops the kernel lock: a holder whose work is an async
+ * chain nothing else references (awaiting a promise that never settles, a paused job) would lose
+ * its lock at the next collection. Held here, a lock lasts until it is released.
+ */
+const heldHandles = new Set<FileHandle>();
+
+/**
  * The native addon, loaded at the first lock: loading it costs ~14 ms, and a process that only
  * reads (`mcp-oauth token` with a fresh token, `status`) never takes a lock.
  */
@@ -94,6 +102,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
       delay = Math.min(delay * 2, POLL_MAX_MS);
     }
     const held = handle;
+    heldHandles.add(held);
     const heldMutex = releaseMutex;
     handle = undefined;
     releaseMutex = undefined;
@@ -105,6 +114,7 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
         fsx.unlock(held.fd);
       } finally {
         // Closing the descriptor releases the kernel lock even if unlock failed.
+        heldHandles.delete(held);
         await held.close().catch(() => {});
         heldMutex();
         leaveQueue(path);

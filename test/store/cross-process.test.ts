@@ -116,6 +116,18 @@ describe('cross-process: transaction lock', () => {
     expect(result).toBe('taken');
   });
 
+  it('a held lock survives garbage collection of work nothing references (the descriptor stays open)', async () => {
+    const key = { server: 'collected' };
+    const store = newStore({ watch: false });
+    await store.list();
+    const holder = child(['hold-lock-then-collect', home, key.server]);
+    await holder.waitForLine('locked');
+    await holder.waitForLine('collected');
+    const error = await store.withLock(key, async () => 'never', { waitMs: 300 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LockTimeoutError);
+    await killChild(holder);
+  });
+
   it('many waiters after a holder dies: exactly one is inside at a time (no double takeover)', async () => {
     const key = { server: 'herd-after-death' };
     const holder = child(['hold-lock', home, key.server]);

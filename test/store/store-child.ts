@@ -63,6 +63,27 @@ switch (command) {
     say('done');
     break;
   }
+  case 'hold-lock-then-collect': {
+    // Takes the lock with work that nothing references (a promise that never settles), then
+    // forces garbage collections: the lock must outlive them (a collected FileHandle would close
+    // its descriptor and drop the kernel lock).
+    setInterval(() => {}, 1_000);
+    const { setFlagsFromString } = await import('node:v8');
+    const { runInNewContext } = await import('node:vm');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    void store.withLock(key, async () => {
+      say('locked');
+      await new Promise(() => {});
+    });
+    setTimeout(() => {
+      for (let i = 0; i < 5; i++) gc();
+      // FileHandle finalizers close the descriptor on a later tick.
+      setTimeout(() => say('collected'), 200);
+    }, 100);
+    await new Promise(() => {});
+    break;
+  }
   case 'hold-lock': {
     // Takes the transaction lock and never lets go; the parent SIGKILLs it.
     setInterval(() => {}, 1_000);
