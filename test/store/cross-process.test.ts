@@ -158,13 +158,19 @@ describe('cross-process: transaction lock', () => {
     const b = newStore({ watch: false });
     const key = { server: 'local' };
     const order: string[] = [];
+    // b asks once a is inside (not after a fixed delay, which a loaded machine can outrun).
+    let aInside: () => void = () => {};
+    const aEntered = new Promise<void>((resolve) => {
+      aInside = resolve;
+    });
     await Promise.all([
       a.withLock(key, async () => {
         order.push('a:in');
+        aInside();
         await sleep(50);
         order.push('a:out');
       }),
-      sleep(5).then(() =>
+      aEntered.then(() =>
         b.withLock(key, async () => {
           order.push('b:in');
           order.push('b:out');
