@@ -37,6 +37,7 @@ export {
   StoreError,
   TransientAuthError,
 } from './errors.js';
+export { UnsafeFileError } from './file-safety.js';
 export type { CircuitBreakerOptions } from './host/circuit-breaker.js';
 // ---------------------------------------------------------------- hosts: connect() and its client
 export { type ConnectOptions, connect } from './host/connect.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
-import { ensureHome, resolveHome } from '../home-folder.js';
+import { DEFAULT_HOME_FOLDER_NAME, ensureHome, HOME_ENV_VAR, resolveHome } from '../home-folder.js';
 import type { Interactive, ManagedProvider, OAuthConfig, OAuthManager } from '../index.js';
 import { type Logger, redactingLogger, silentLogger } from '../logger.js';
 import { shellQuote } from '../shell-quote.js';
@@ -46,8 +46,8 @@ export interface ConfiguredServer {
 export function createContext(options: GlobalOptions, io: CliIO): CliContext {
   // The default is spelled out here rather than left to resolveHome, which would read
   // process.env: the command's environment is io.env.
-  const defaultHome = join(homedir(), '.mcp-oauth');
-  const home = resolveHome(options.home || io.env.MCP_OAUTH_HOME || defaultHome);
+  const defaultHome = join(homedir(), DEFAULT_HOME_FOLDER_NAME);
+  const home = resolveHome(options.home || io.env[HOME_ENV_VAR] || defaultHome);
   // `--home` is part of the command whenever the home is not the default one: a command copied
   // into another shell (without MCP_OAUTH_HOME) must still reach the same credentials.
   const homeArg = home === defaultHome ? '' : ` --home ${shellQuote(home)}`;

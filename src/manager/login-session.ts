@@ -12,6 +12,7 @@ import { inheritedRefusal } from './scope-refusal.js';
 import type { ServerEntry } from './server-entry.js';
 import type { ServerStatus } from './server-status.js';
 import { LOGIN_JOIN_GRACE_MS, type ManagerSettings } from './settings.js';
+import { storedRecord } from './stored-record.js';
 import { holdsGrant } from './usability.js';
 
 /**
@@ -45,6 +46,9 @@ export class LoginSession {
   }
 
   private async loginOnce(entry: ServerEntry, options: LoginOptions, byHand: boolean): Promise<LoginResult> {
+    // Read before trying the login lock: if another process holds it, its login is judged against
+    // this record, and that process may commit and release between a failed try and a later read.
+    const before = await storedRecord(this.store, entry.key);
     let entered = false;
     try {
       await this.store.withLock(
@@ -63,19 +67,24 @@ export class LoginSession {
       };
     } catch (error) {
       if (entered || !(error instanceof LockTimeoutError)) throw error;
-      return this.joinOtherProcess(entry, options);
+      return this.joinOtherProcess(entry, options, before);
     }
   }
 
   /**
-   * Another process holds the login lock, so it has not committed yet (it commits before it
-   * releases): what is stored now is the "before" its login is judged against.
+   * Another process holds the login lock: wait for its login (bounded, and cancellable through
+   * `options.signal` like any phase of a login) and report it, judged against `before`, the
+   * record stored before this process tried the lock.
    */
-  private async joinOtherProcess(entry: ServerEntry, options: LoginOptions): Promise<LoginResult> {
+  private async joinOtherProcess(
+    entry: ServerEntry,
+    options: LoginOptions,
+    before: CredentialRecord | undefined,
+  ): Promise<LoginResult> {
     options.prompt?.({ kind: 'waiting-for-other-login', server: entry.name });
-    const before = await this.store.get(entry.key).catch(() => undefined);
     const waitMs = loginTimeoutMs(entry.config) + LOGIN_JOIN_GRACE_MS;
-    await this.store.withLock(entry.key, async () => {}, { purpose: 'login', waitMs });
+    const waited = this.store.withLock(entry.key, async () => {}, { purpose: 'login', waitMs });
+    await untilCancelled(waited, options.signal, entry.name);
     this.cache.invalidate(entry);
     await this.cache.reload(entry);
     const after = entry.record;
@@ -93,7 +102,7 @@ export class LoginSession {
     const { settings } = this;
     const name = entry.name;
     // The stored record: its client registration is reused, and it is what the commit replaces.
-    const existing = await this.store.get(entry.key).catch(() => undefined);
+    const existing = await storedRecord(this.store, entry.key);
     // Loaded here, not at start-up: only a login needs the protocol code and the MCP SDK.
     const { runLoginFlow } = await import('../oauth/login-flow.js');
     const result = await runLoginFlow({
@@ -170,5 +179,31 @@ export class LoginSession {
       return again;
     };
     return underCredentialLock(this.store, entry.key, this.settings.lock, write);
+  }
+}
+
+/**
+ * `waited`, unless `signal` aborts first: then a LoginError saying the wait was cancelled and
+ * nothing changed. (The abandoned wait still takes and releases the lock when it comes; harmless.)
+ */
+async function untilCancelled(waited: Promise<unknown>, signal: AbortSignal | undefined, server: string) {
+  if (!signal) return waited;
+  waited.catch(() => {});
+  const cancelled = new LoginError(
+    server,
+    'cancelled while waiting for the login running in another process; nothing was changed',
+  );
+  if (signal.aborted) throw cancelled;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      waited,
+      new Promise((_, reject) => {
+        onAbort = () => reject(cancelled);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }

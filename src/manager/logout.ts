@@ -4,6 +4,7 @@ import type { CredentialStore } from '../store/credential-store.js';
 import { underCredentialLock } from './credential-lock.js';
 import type { ServerEntry } from './server-entry.js';
 import type { ManagerSettings } from './settings.js';
+import { storedRecord } from './stored-record.js';
 
 /** What a logout did: whether a credential was there, and whether the server revoked it. */
 export interface LogoutOutcome {
@@ -33,7 +34,7 @@ export async function logOut(
   options: { reset?: boolean } = {},
 ): Promise<LogoutResult> {
   const body = async (): Promise<LogoutResult> => {
-    const current = await store.get(entry.key).catch(() => undefined);
+    const current = await storedRecord(store, entry.key);
     if (!current) return { outcome: { revoked: false, existed: false }, record: undefined };
     const revoked = await revoke(settings, current);
     const outcome = { revoked, existed: true };

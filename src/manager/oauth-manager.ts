@@ -138,7 +138,9 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    * Recovery after a 401, deduplicated per rejected token: N callers rejected with the same token
    * share one recovery. If the token was already replaced (here or by another process), the new
    * one is adopted with no network call. Resolves true when a new token is available, false when
-   * a new login is needed. Without `failedAccessToken`, the current token is presumed rejected.
+   * a new login is needed; rejects with NeedsReauthError when the reason is worth naming (the
+   * server moved to another authorization server), TransientAuthError when the refresh cannot be
+   * done now. Without `failedAccessToken`, the current token is presumed rejected.
    */
   async handle401(
     name: string,

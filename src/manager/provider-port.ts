@@ -13,7 +13,11 @@ export interface Challenge {
 export interface ProviderPort {
   /** The token for the next request of `server`, or undefined to send it bare (see OAuthManager). */
   tokenForRequest(server: string): Promise<string | undefined>;
-  /** Recovery after a 401 that answered `failedAccessToken` (null: none was sent; undefined: unknown). */
+  /**
+   * Recovery after a 401 that answered `failedAccessToken` (null: none was sent; undefined:
+   * unknown): true when a new token is ready, false when a login is needed, or NeedsReauthError /
+   * TransientAuthError naming why not.
+   */
   handle401(
     server: string,
     failedAccessToken: string | null | undefined,

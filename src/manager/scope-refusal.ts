@@ -3,6 +3,7 @@ import type { CredentialStore } from '../store/credential-store.js';
 import { underCredentialLock } from './credential-lock.js';
 import type { ServerEntry } from './server-entry.js';
 import type { ManagerSettings } from './settings.js';
+import { storedRecord } from './stored-record.js';
 
 /**
  * How long scopes the authorization server left out of a step-up grant are not asked for again:
@@ -66,7 +67,7 @@ export async function noteRefusal(
   scopes: string[],
 ): Promise<{ refusal: ScopeRefusal | undefined; written: CredentialRecord | undefined }> {
   const body = async () => {
-    let current = await store.get(entry.key).catch(() => undefined);
+    let current = await storedRecord(store, entry.key);
     // Under the lock nothing else writes; a second try covers a store without one.
     for (let attempt = 0; current && attempt < 2; attempt++) {
       const now = settings.clock.now();

@@ -49,7 +49,9 @@ export class TokenSource {
   /**
    * Recovery after a 401, deduplicated per rejected token: N callers rejected with the same token
    * share one recovery. A token already replaced (here or by another process) is adopted with no
-   * network call. True when a new token is available, false when a new login is needed.
+   * network call. True when a new token is available, false when a new login is needed;
+   * NeedsReauthError instead when the reason is worth naming (the server moved to another
+   * authorization server), TransientAuthError when the refresh could not be done now.
    * `failedAccessToken`: the token the request carried; null for none; undefined when unknown
    * (the current token is then presumed rejected).
    */

@@ -222,3 +222,20 @@ describe('config.yaml', () => {
     await expect(loadConfig(home)).rejects.toThrow(`chmod 600 ${file}`);
   });
 });
+
+describe('logout over a hostile record file', () => {
+  it('says what is wrong with the file (UnsafeFileError with the fix) instead of "not logged in", and leaves it', async () => {
+    const store = await openStore();
+    await mkdir(join(home, 'credentials'), { recursive: true, mode: 0o700 });
+    const elsewhere = join(root, 'elsewhere.json');
+    await writeFile(elsewhere, 'whatever', { mode: 0o600 });
+    await symlink(elsewhere, recordPath());
+    const manager = new OAuthManager({ store, interactive: 'never' });
+    manager.getOrBuildProvider('hostile', 'https://mcp.example.com/mcp');
+    const error = await manager.logout('hostile').catch((e: unknown) => e);
+    await manager.close();
+    expect(error).toBeInstanceOf(UnsafeFileError);
+    expect((error as Error).message).toContain('symbolic link');
+    expect((await lstat(recordPath())).isSymbolicLink()).toBe(true);
+  });
+});

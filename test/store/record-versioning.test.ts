@@ -131,7 +131,8 @@ describe('record versioning: a record written by a newer build', () => {
     const status = await manager.status('notion');
     expect(status.state).toBe('needs_reauth');
     expect(status.error).toContain(`schemaVersion ${newerVersion}`);
-    await manager.logout('notion', { reset: true });
+    // A logout says why it cannot act (upgrade), instead of "not logged in" over a live record.
+    await expect(manager.logout('notion', { reset: true })).rejects.toBeInstanceOf(NewerSchemaError);
 
     const after = await snapshot(store);
     expect(Buffer.compare(after.bytes, before.bytes)).toBe(0);

@@ -60,6 +60,7 @@ const ROOT = [
   'StoreError',
   'TransientAuthError',
   'TransportKind (type)',
+  'UnsafeFileError',
   'addServer',
   'addServers',
   'configPath',
