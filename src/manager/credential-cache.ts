@@ -41,8 +41,8 @@ export class CredentialCache {
   reload(entry: ServerEntry, reason: CredentialsChangeReason = 'external'): Promise<void> {
     if (entry.loading) return entry.loading;
     const seq = entry.changeSeq;
+    const installsAtStart = entry.installs;
     const loading = (async () => {
-      const before = entry.record;
       let record: CredentialRecord | undefined;
       let loadError: Error | undefined;
       let fingerprint: string | undefined;
@@ -61,6 +61,11 @@ export class CredentialCache {
         loadError = error;
         this.logger.warn(error.message);
       }
+      // This process installed a record (a refresh, a login) while the read was under way: what was
+      // read may be older than it. Keep the installed one; a change signalled since then leaves the
+      // entry dirty, so the next use reads again.
+      if (entry.installs !== installsAtStart) return;
+      const before = entry.record;
       entry.record = record;
       // Keep the first error (the quarantine notice) until a record appears.
       entry.loadError = record ? undefined : (loadError ?? entry.loadError);
@@ -95,6 +100,7 @@ export class CredentialCache {
     record: CredentialRecord | undefined,
     reason: CredentialsChangeReason,
   ): Promise<void> {
+    entry.installs++;
     const before = entry.record;
     entry.record = record;
     entry.loadError = undefined;

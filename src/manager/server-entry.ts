@@ -16,6 +16,8 @@ export class ServerEntry {
   /** Bumped by every change signal; a reload that started before a bump leaves the entry dirty. */
   changeSeq = 1;
   loadedSeq = 0;
+  /** Bumped by every record this process installs (adopt): a read that overlapped one is stale. */
+  installs = 0;
   /** Whether the record was read at least once (a first read is not a change to announce). */
   loadedOnce = false;
   /** The store fingerprint at the last read or write, for invalidateIfDiskChanged. */

@@ -115,3 +115,45 @@ describe('joining a login running in another process', () => {
     release();
   });
 });
+
+describe('a read that overlaps a record this process installs', () => {
+  it('never puts the older record back (a logout during a slow reload stays a logout)', async () => {
+    const inner = new MemoryCredentialStore();
+    const key = { server: 's' };
+    await inner.put(key, committedElsewhere(key), null);
+    let gate: Promise<void> | undefined;
+    let open: () => void = () => {};
+    const store: CredentialStore = {
+      async get(k) {
+        const record = await inner.get(k);
+        // The armed read returns what it read only once the gate opens (a slow disk).
+        const waiting = gate;
+        gate = undefined;
+        if (waiting) await waiting;
+        return record;
+      },
+      put: (k, record, expect) => inner.put(k, record, expect),
+      delete: (k, expect) => inner.delete(k, expect),
+      list: () => inner.list(),
+      fingerprint: (k) => inner.fingerprint(k),
+      // No change notifications (a store whose watch is late or down): nothing heals the entry.
+      watch: () => () => {},
+      withLock: (k, fn, options) => inner.withLock(k, fn, options),
+      close: () => inner.close(),
+    };
+    const manager = new OAuthManager({ store, interactive: 'never' });
+    managers.push(manager);
+    manager.getOrBuildProvider('s', URL_);
+    expect(await manager.accessToken('s')).toBe('access-token-of-the-other-login');
+
+    gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const slowStatus = manager.status('s'); // a reload whose read is held at the gate
+    await new Promise((r) => setTimeout(r, 10));
+    await manager.logout('s'); // reads (ungated), writes the logged-out record, installs it
+    open();
+    await slowStatus;
+    await expect(manager.accessToken('s')).rejects.toThrow(/needs a new login|not logged in/);
+  });
+});
