@@ -12,9 +12,9 @@ import {
 } from '../../src/index.js';
 import { CREDENTIAL_SCHEMA_VERSION, versionOf } from '../../src/store/credential-record.js';
 
-// Joining another process's login, with the other process played by a store whose login lock is
-// held (a fault a real second process produces only by chance: its commit and release landing
-// between this process's failed try and its next read).
+// Work that overlaps other work: joining another process's login, and a reload overlapping a record
+// this process installs. Stores that pause or hold at the right moment play the other party: a
+// real second process produces these interleavings only by chance.
 const URL_ = 'https://mcp.example.com/mcp';
 const managers: OAuthManager[] = [];
 afterEach(async () => {
