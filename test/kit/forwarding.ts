@@ -1,4 +1,5 @@
-import { type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { closeHttpServer, listenOnLoopback, readBody } from './loopback-server.js';
 
 /** Hop-by-hop headers belong to one connection; Node sets its own on the next one. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -51,4 +52,42 @@ export function forwardTo(
   });
   if (body === undefined) req.pipe(upstream);
   else upstream.end(body);
+}
+
+/** What a recording proxy saw of one request: everything that could carry a credential. */
+export interface ProxiedRequest {
+  path: string;
+  /** The query string, with its leading `?` (or empty). */
+  search: string;
+  body: string;
+  authorization: string | undefined;
+}
+
+/** A reverse proxy on 127.0.0.1 that records every request, then forwards it to its target. */
+export async function startRecordingProxy(): Promise<{
+  url: string;
+  seen: ProxiedRequest[];
+  setTarget(origin: string): void;
+  close(): Promise<void>;
+}> {
+  const seen: ProxiedRequest[] = [];
+  let target: URL | undefined;
+  const server = createServer((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      const url = new URL(req.url ?? '/', 'http://x');
+      seen.push({ path: url.pathname, search: url.search, body, authorization: req.headers.authorization });
+      if (!target) return void res.writeHead(503).end();
+      forwardTo(target, req, res, body);
+    })();
+  });
+  const url = await listenOnLoopback(server);
+  return {
+    url,
+    seen,
+    setTarget: (origin) => {
+      target = new URL(origin);
+    },
+    close: () => closeHttpServer(server),
+  };
 }

@@ -10,15 +10,13 @@
  * second is the server moving to B: its metadata now names B and it rejects A's tokens.
  */
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NeedsReauthError, OAuthManager } from '../../src/index.js';
 import { fileNameFor } from '../../src/store/file-names.js';
 import { startAuthorizationServer } from '../kit/authorization-server.js';
 import { startFaultProxy } from '../kit/fault-proxy.js';
-import { forwardTo } from '../kit/forwarding.js';
-import { closeHttpServer, listenOnLoopback } from '../kit/loopback-server.js';
+import { type ProxiedRequest, startRecordingProxy } from '../kit/forwarding.js';
 import { startMcpServer } from '../kit/mcp-server.js';
 import { scriptedBrowserHook } from '../support/browser-hook.js';
 import { connectV2, textOf } from '../support/mcp-client.js';
@@ -29,49 +27,15 @@ const cleanups = useCleanups();
 const SERVER = 'demo';
 
 /** Everything a request carried that could hold a credential: query, body and Authorization. */
-interface Recorded {
-  path: string;
-  text: string;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** A reverse proxy that records every request, then forwards it. */
-async function startRecordingProxy() {
-  const seen: Recorded[] = [];
-  let target: URL | undefined;
-  const server = createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req);
-      const url = new URL(req.url ?? '/', 'http://x');
-      const decoded = (s: string) => {
-        try {
-          return decodeURIComponent(s.replace(/\+/g, ' '));
-        } catch {
-          return s;
-        }
-      };
-      seen.push({
-        path: url.pathname,
-        text: `${decoded(url.search)} ${decoded(body)} ${req.headers.authorization ?? ''}`,
-      });
-      if (!target) return void res.writeHead(503).end();
-      forwardTo(target, req, res, body);
-    })();
-  });
-  const url = await listenOnLoopback(server);
-  return {
-    url,
-    seen,
-    setTarget: (origin: string) => {
-      target = new URL(origin);
-    },
-    close: () => closeHttpServer(server),
+function carriedBy(request: ProxiedRequest): string {
+  const decoded = (text: string) => {
+    try {
+      return decodeURIComponent(text.replace(/\+/g, ' '));
+    } catch {
+      return text;
+    }
   };
+  return `${decoded(request.search)} ${decoded(request.body)} ${request.authorization ?? ''}`;
 }
 
 async function startRecordedAuthorizationServer() {
@@ -127,14 +91,14 @@ describe('authorization-server migration (SEP-2352)', () => {
     expect(mcpB.stats.requestsWithToken(recordB.tokens.accessToken)).toBeGreaterThanOrEqual(1);
 
     // B never saw A's client id or A's tokens.
-    const atB = b.seen.map((r) => r.text).join('\n');
+    const atB = b.seen.map((r) => carriedBy(r)).join('\n');
     expect(atB).not.toContain(recordA.client.information.client_id);
     expect(atB).not.toContain(recordA.tokens.refreshToken);
     expect(atB).not.toContain(recordA.tokens.accessToken);
     // A got no token request (A's refresh token was not spent on a server that moved), and
     // nothing carrying B's client or tokens.
     expect(a.as.stats.tokenRequests).toBe(0);
-    const atA = a.seen.map((r) => r.text).join('\n');
+    const atA = a.seen.map((r) => carriedBy(r)).join('\n');
     expect(atA).not.toContain(recordB.client.information.client_id);
     expect(atA).not.toContain(recordB.tokens.accessToken);
     expect(atA).not.toContain(recordB.tokens.refreshToken);

@@ -8,11 +8,11 @@
  * Real parts: the kit's authorization server behind a recording proxy (its public issuer), and a
  * small resource server that serves the root metadata and answers 401 elsewhere.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { OAuthManager } from '../../src/index.js';
 import { startAuthorizationServer } from '../kit/authorization-server.js';
-import { forwardTo } from '../kit/forwarding.js';
+import { type ProxiedRequest, startRecordingProxy } from '../kit/forwarding.js';
 import { closeHttpServer, listenOnLoopback } from '../kit/loopback-server.js';
 import { scriptedBrowserHook } from '../support/browser-hook.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -21,46 +21,11 @@ import { useCleanups } from '../support/testbed.js';
 
 const cleanups = useCleanups();
 
-interface Seen {
-  path: string;
-  params: URLSearchParams;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** A reverse proxy that records each request's query and form body, then forwards it. */
-async function startRecordingProxy(): Promise<{
-  url: string;
-  seen: Seen[];
-  setTarget(origin: string): void;
-  close(): Promise<void>;
-}> {
-  const seen: Seen[] = [];
-  let target: URL | undefined;
-  const server = createServer((req, res) => {
-    void (async () => {
-      const body = await readBody(req);
-      const url = new URL(req.url ?? '/', 'http://x');
-      const params = new URLSearchParams(url.search);
-      for (const [k, v] of new URLSearchParams(body)) params.append(k, v);
-      seen.push({ path: url.pathname, params });
-      if (!target) return void res.writeHead(503).end();
-      forwardTo(target, req, res, body);
-    })();
-  });
-  const url = await listenOnLoopback(server);
-  return {
-    url,
-    seen,
-    setTarget: (origin) => {
-      target = new URL(origin);
-    },
-    close: () => closeHttpServer(server),
-  };
+/** A request's query and form body, as one list of parameters. */
+function paramsOf(request: ProxiedRequest): URLSearchParams {
+  const params = new URLSearchParams(request.search);
+  for (const [k, v] of new URLSearchParams(request.body)) params.append(k, v);
+  return params;
 }
 
 /** A resource server whose root protected-resource metadata names its bare origin. */
@@ -108,12 +73,12 @@ describe('RFC 8707 resource exactly as published', () => {
     manager.getOrBuildProvider('origin', `${rs.origin}/mcp`, {});
     await manager.login('origin');
 
-    const authorization = proxy.seen.filter((s) => s.path === '/auth' && s.params.has('client_id'));
-    const codeExchange = proxy.seen.filter((s) => s.params.get('grant_type') === 'authorization_code');
+    const authorization = proxy.seen.filter((s) => s.path === '/auth' && paramsOf(s).has('client_id'));
+    const codeExchange = proxy.seen.filter((s) => paramsOf(s).get('grant_type') === 'authorization_code');
     expect(authorization.length).toBeGreaterThanOrEqual(1);
     expect(codeExchange).toHaveLength(1);
     for (const s of [...authorization, ...codeExchange])
-      expect(s.params.getAll('resource')).toEqual([rs.origin]);
+      expect(paramsOf(s).getAll('resource')).toEqual([rs.origin]);
 
     // The refresh names the same string.
     await manager.refreshNow('origin');

@@ -7,9 +7,9 @@
  * frameworks answer a request they cannot validate), control characters in the metadata, the
  * token response, the error codes and the device code.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { OpenBrowser } from '../../../src/index.js';
-import { closeHttpServer, listenOnLoopback } from '../../kit/loopback-server.js';
+import { closeHttpServer, listenOnLoopback, readBody } from '../../kit/loopback-server.js';
 
 export interface SeenTokenRequest {
   /** The form parameters of the request (grant_type, code, code_verifier, refresh_token, ...). */
@@ -48,12 +48,6 @@ export interface HostileOAuthServer {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 /**

@@ -12,9 +12,9 @@
  *   the test chooses (another origin).
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer, request, type ServerResponse } from 'node:http';
 import { forwardableHeaders } from '../../kit/forwarding.js';
-import { closeHttpServer, listenOnLoopback } from '../../kit/loopback-server.js';
+import { closeHttpServer, listenOnLoopback, readBody } from '../../kit/loopback-server.js';
 
 export interface RogueRequest {
   method: string;
@@ -44,12 +44,6 @@ export interface RogueAuthorizationServer {
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
   res.end(JSON.stringify(body));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 const METADATA_PATHS = new Set([
