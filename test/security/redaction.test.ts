@@ -11,7 +11,11 @@ import {
 import { plantSecrets, runCli, writeConfig } from '../cli/harness.js';
 import { expectNoSecrets, findSecret } from '../support/no-secrets.js';
 import { tempHome } from '../support/temp-home.js';
-import { type HostileOAuthServer, startHostileOAuthServer } from './support/hostile-oauth-server.js';
+import {
+  type HostileOAuthServer,
+  hostileServerConfig,
+  startHostileOAuthServer,
+} from './support/hostile-oauth-server.js';
 
 // Secrets in output: a token endpoint that echoes its input in an error body (a 422, as many web
 // frameworks answer) must not make the CLI print the client secret, the authorization code, the
@@ -94,10 +98,7 @@ describe('the CLI against a token endpoint that echoes its input in a 422', () =
     server = await startHostileOAuthServer();
     ({ home, cleanup } = await tempHome());
     clientSecret = planted('client-secret');
-    await writeConfig(
-      home,
-      `servers:\n  evil:\n    url: ${server.mcpUrl}\n    oauth:\n      client_id: planted-client\n      client_secret_env: EVIL_SECRET\n      timeout: 20\n`,
-    );
+    await writeConfig(home, hostileServerConfig(server));
   });
   afterEach(async () => {
     await server.close();

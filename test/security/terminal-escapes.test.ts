@@ -1,7 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli, writeConfig } from '../cli/harness.js';
 import { tempHome } from '../support/temp-home.js';
-import { type HostileOAuthServer, startHostileOAuthServer } from './support/hostile-oauth-server.js';
+import {
+  type HostileOAuthServer,
+  hostileServerConfig,
+  startHostileOAuthServer,
+} from './support/hostile-oauth-server.js';
 
 // Terminal escape injection: what a server sends (scope, issuer, OAuth error codes, the device
 // flow's user code and URL, the callback's error) reaches the person's terminal only without
@@ -42,10 +46,7 @@ describe('server-supplied text reaches the terminal without control characters',
   beforeEach(async () => {
     server = await startHostileOAuthServer();
     ({ home, cleanup } = await tempHome());
-    await writeConfig(
-      home,
-      `servers:\n  evil:\n    url: ${server.mcpUrl}\n    oauth:\n      client_id: planted-client\n      client_secret_env: EVIL_SECRET\n      timeout: 20\n`,
-    );
+    await writeConfig(home, hostileServerConfig(server));
   });
   afterEach(async () => {
     await server.close();

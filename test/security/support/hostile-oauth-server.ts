@@ -193,3 +193,8 @@ export async function startHostileOAuthServer(): Promise<HostileOAuthServer> {
     close: () => closeHttpServer(server),
   };
 }
+
+/** A config.yaml naming the hostile server with a configured client whose secret is EVIL_SECRET. */
+export function hostileServerConfig(server: { mcpUrl: string }): string {
+  return `servers:\n  evil:\n    url: ${server.mcpUrl}\n    oauth:\n      client_id: planted-client\n      client_secret_env: EVIL_SECRET\n      timeout: 20\n`;
+}
