@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerHosts } from './commands/hosts/index.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
 import { registerRefresh } from './commands/refresh.js';
@@ -57,6 +58,7 @@ Example:
   registerToken(program, dispatch);
   registerRefresh(program, dispatch);
   registerServers(program, dispatch);
+  registerHosts(program, dispatch);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Dispatch } from '../../runner.js';
 import { registerServersAdd } from './add.js';
+import { registerServersImport } from './import.js';
 import { registerServersList } from './list.js';
 import { registerServersRemove } from './remove.js';
 
@@ -14,9 +15,11 @@ export function registerServers(program: Command, dispatch: Dispatch): void {
 Examples:
   $ mcp-oauth servers add notion https://mcp.notion.com/mcp
   $ mcp-oauth servers list
+  $ mcp-oauth servers import --dry-run
   $ mcp-oauth servers remove notion`,
     );
   registerServersAdd(servers, dispatch);
   registerServersRemove(servers, dispatch);
   registerServersList(servers, dispatch);
+  registerServersImport(servers, dispatch);
 }
