@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerHosts } from './commands/hosts/index.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
+import { registerProxy } from './commands/proxy.js';
 import { registerRefresh } from './commands/refresh.js';
 import { registerServers } from './commands/servers/index.js';
 import { registerStatus } from './commands/status.js';
@@ -59,6 +60,7 @@ Example:
   registerRefresh(program, dispatch);
   registerServers(program, dispatch);
   registerHosts(program, dispatch);
+  registerProxy(program, dispatch);
   return program;
 }
 

@@ -306,12 +306,26 @@ export async function startMcpServer(options: McpTestServerOptions): Promise<Tes
         return tools.count();
       },
     );
+    mcp.registerTool(
+      'big',
+      {
+        description: 'Returns `bytes` characters of text (bigResultText)',
+        inputSchema: z.object({ bytes: z.number() }),
+      },
+      async ({ bytes }) => {
+        ranTool('big');
+        return textResult(bigResultText(bytes));
+      },
+    );
     return mcp;
   }
 
   // v1 (SSE): one McpServer per SSE connection; authInfo arrives per message.
   function buildServerV1(): McpServerV1 {
-    const mcp = new McpServerV1({ name: 'kit-mcp-server-sse', version: '1.0.0' });
+    const mcp = new McpServerV1(
+      { name: 'kit-mcp-server-sse', version: '1.0.0' },
+      { capabilities: { logging: {} } },
+    );
     mcp.registerTool(
       'echo',
       { description: 'Returns the text', inputSchema: { text: z.string() } },
@@ -328,6 +342,7 @@ export async function startMcpServer(options: McpTestServerOptions): Promise<Tes
       ranTool('count');
       return tools.count();
     });
+    registerRelayTools(mcp, ranTool);
     return mcp;
   }
 
@@ -463,6 +478,75 @@ export async function startMcpServer(options: McpTestServerOptions): Promise<Tes
       await closeHttpServer(server);
     },
   };
+}
+
+/** The text of the `big` tool: `bytes` characters that change along the way (a cut or a swap shows). */
+export function bigResultText(bytes: number): string {
+  const line = (i: number) => `${String(i).padStart(9, '0')} ${'abcdefghijklmnopqrstuvwxyz'.repeat(2)}\n`;
+  const parts: string[] = [];
+  let length = 0;
+  for (let i = 0; length < bytes; i++) {
+    const next = line(i);
+    parts.push(next);
+    length += next.length;
+  }
+  return parts.join('').slice(0, bytes);
+}
+
+/**
+ * The tools the stdio proxy's relay tests use, on the stateful (SSE) server, where the server can
+ * send the client requests and notifications during a call: `ask` (an elicitation), `notify` (a log
+ * message and a progress notification), `slow` (runs until cancelled; counted as 'slow:cancelled'
+ * when its cancellation arrives) and `big`.
+ */
+function registerRelayTools(mcp: McpServerV1, ranTool: (name: string) => void): void {
+  mcp.registerTool('ask', { description: 'Asks the user for a name (elicitation)' }, async () => {
+    ranTool('ask');
+    const answer = await mcp.server.elicitInput({
+      message: 'Your name?',
+      requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
+    });
+    return textResult(JSON.stringify(answer));
+  });
+  mcp.registerTool(
+    'notify',
+    { description: 'Sends a log message and a progress notification' },
+    async (extra) => {
+      ranTool('notify');
+      await extra.sendNotification({
+        method: 'notifications/message',
+        params: { level: 'info', data: 'hello from the server' },
+      });
+      const progressToken = extra._meta?.progressToken;
+      if (progressToken !== undefined) {
+        await extra.sendNotification({
+          method: 'notifications/progress',
+          params: { progressToken, progress: 1, total: 2 },
+        });
+      }
+      return textResult('notified');
+    },
+  );
+  mcp.registerTool('slow', { description: 'Runs until cancelled (at most 60 s)' }, async (extra) => {
+    ranTool('slow');
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 60_000);
+      extra.signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        ranTool('slow:cancelled');
+        resolve();
+      });
+    });
+    return textResult('slow done');
+  });
+  mcp.registerTool(
+    'big',
+    { description: 'Returns `bytes` characters of text (bigResultText)', inputSchema: { bytes: z.number() } },
+    async ({ bytes }) => {
+      ranTool('big');
+      return textResult(bigResultText(bytes));
+    },
+  );
 }
 
 /** The `iat` of a JWT access token in epoch ms (handy with rejectAllTokensIssuedBefore). */
