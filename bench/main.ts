@@ -21,6 +21,12 @@ import { type HerdRow, herdManager, herdSdk } from './herd.js';
 import { benchHotPath } from './hot-path.js';
 import { startPlainMcpServer } from './plain-mcp-server.js';
 import { pooledFetch } from './pooled-fetch.js';
+import {
+  benchProxyVsMcpRemote,
+  PROXY_BENCH_FULL,
+  PROXY_BENCH_QUICK,
+  proxyTable,
+} from './proxy-vs-mcp-remote.js';
 import { benchRoundTrip } from './round-trip.js';
 import { benchScale } from './scale.js';
 import { makeScratchDir } from './scratch.js';
@@ -412,6 +418,14 @@ async function main() {
     );
     out(renderText(cliTable));
 
+    // 7. stdio proxy vs mcp-remote --------------------------------------------------------------
+    endSection = startSection('proxyVsMcpRemote');
+    const proxyBench = await benchProxyVsMcpRemote(quick ? PROXY_BENCH_QUICK : PROXY_BENCH_FULL, progress);
+    endSection();
+    const proxyBenchTable = proxyTable(proxyBench);
+    out(`\n7. ${proxyBenchTable.title}`);
+    out(renderText(proxyBenchTable.table));
+
     // headline ------------------------------------------------------------------------------------
     const biggest = Math.max(...settings.herdSizes);
     const oursBig = herdRows.find((r) => r.subject === 'mcp-oauth-manager (expiry)' && r.n === biggest);
@@ -472,6 +486,7 @@ async function main() {
       crossProcess,
       roundTrip,
       scale,
+      proxyVsMcpRemote: proxyBench,
     };
     if (!quick) {
       const resultsDir = join(repoRoot, 'bench', 'results');
@@ -515,6 +530,10 @@ async function main() {
         `**6. CLI start-up**: spawn to exit, median of ${cli.rounds} rounds, as a ratio to \`node -e 0\` in the same round (node -e 0: ${fmt.ms(cli.nodeBaselineMs)} ms)`,
         '',
         renderMarkdown(cliTable),
+        '',
+        `**7. ${proxyBenchTable.title}**`,
+        '',
+        renderMarkdown(proxyBenchTable.table),
       ].join('\n');
       const updated = await updateBenchmarksMd(markdown);
       out(
