@@ -222,6 +222,7 @@ export function sanitizeName(name: string, url?: string): string {
   const cleaned = name
     .normalize('NFKD')
     .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/-{2,}/g, '-')
     .replace(/^[^A-Za-z0-9]+/, '')
     .replace(/-+$/, '')
     .slice(0, 100);

@@ -1,12 +1,12 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { createTwoFilesPatch } from 'diff';
 import { writeFileAtomic } from '../../../atomic-file.js';
 import { ConfigError } from '../../../errors.js';
 import { DEFAULT_HOME_FOLDER_NAME } from '../../../home-folder.js';
 import { type CliContext, readConfig } from '../../context.js';
 import type { Dispatch } from '../../runner.js';
+import { hostFileDiff } from './diff-view.js';
 import { filesToScan, hostConfigs, requireHost, shown } from './host-files.js';
 
 /** The arguments of `mcp-oauth hosts install <host> [server...]`. */
@@ -154,9 +154,7 @@ export async function runHostsInstall(ctx: CliContext, input: HostsInstallInput)
     const edit = configs.planFileInstall(file, targets, launcher);
     skipped.push(...edit.problems);
     const changed = edit.after !== edit.before;
-    const diff = changed
-      ? createTwoFilesPatch(file.location.file, file.location.file, edit.before, edit.after)
-      : '';
+    const diff = hostFileDiff(file.location.file, edit.before, edit.after);
     let backup: string | undefined;
     if (changed && !input.dryRun) backup = await applyInstall(ctx, configs, file, edit);
     results.push({

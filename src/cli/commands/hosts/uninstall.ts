@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { createTwoFilesPatch } from 'diff';
 import { writeFileAtomic } from '../../../atomic-file.js';
 import type { CliContext } from '../../context.js';
 import type { Dispatch } from '../../runner.js';
+import { hostFileDiff } from './diff-view.js';
 import { hostConfigs, requireHost, shown } from './host-files.js';
 
 /** The arguments of `mcp-oauth hosts uninstall <host>`. */
@@ -67,8 +67,7 @@ export async function runHostsUninstall(ctx: CliContext, input: HostsUninstallIn
       }
       const backup = await readFile(record.backup, 'utf8').catch(() => undefined);
       const plan = configs.planFileUninstall(host, record, read.text, backup);
-      const diff =
-        plan.after === read.text ? '' : createTwoFilesPatch(record.file, record.file, read.text, plan.after);
+      const diff = hostFileDiff(record.file, read.text, plan.after);
       if (!input.dryRun) {
         if (plan.after !== read.text) {
           await configs.writeBackup(ctx.home, host.id, read.text, read.sha256);
