@@ -8,12 +8,26 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
+/** The fixture files, by a short key. */
+export type FixtureFile =
+  | 'claudeDesktop'
+  | 'claudeCodeUser'
+  | 'claudeCodeProject'
+  | 'cursorUser'
+  | 'cursorProject'
+  | 'vscodeUser'
+  | 'vscodeWorkspace'
+  | 'windsurf'
+  | 'codex'
+  | 'gemini'
+  | 'hermes';
+
 export interface HostFixture {
   /** The fake user home (HOME) and project folder (--project). */
   userHome: string;
   project: string;
   /** The files written, by a short key. */
-  files: Record<string, string>;
+  files: Record<FixtureFile, string>;
   /** The environment a CLI run needs so that only these files are found. */
   env: Record<string, string | undefined>;
   cleanup(): Promise<void>;
@@ -205,7 +219,7 @@ export async function writeHostFixtures(): Promise<HostFixture> {
   const root = await mkdtemp(join(tmpdir(), 'mcp-oauth-hosts-'));
   const userHome = join(root, 'user');
   const project = join(root, 'project');
-  const files = {
+  const files: Record<FixtureFile, string> = {
     claudeDesktop: join(userHome, '.config', 'Claude', 'claude_desktop_config.json'),
     claudeCodeUser: join(userHome, '.claude.json'),
     claudeCodeProject: join(project, '.mcp.json'),
@@ -218,7 +232,7 @@ export async function writeHostFixtures(): Promise<HostFixture> {
     gemini: join(userHome, '.gemini', 'settings.json'),
     hermes: join(userHome, '.hermes', 'config.yaml'),
   };
-  const texts: Record<keyof typeof files, string> = {
+  const texts: Record<FixtureFile, string> = {
     claudeDesktop: CLAUDE_DESKTOP,
     claudeCodeUser: CLAUDE_CODE_USER,
     claudeCodeProject: CLAUDE_CODE_PROJECT,
@@ -231,8 +245,7 @@ export async function writeHostFixtures(): Promise<HostFixture> {
     gemini: GEMINI,
     hermes: HERMES,
   };
-  for (const key of Object.keys(files) as Array<keyof typeof files>)
-    await writeHostFile(files[key], texts[key]);
+  for (const key of Object.keys(files) as FixtureFile[]) await writeHostFile(files[key], texts[key]);
   return {
     userHome,
     project,
