@@ -197,7 +197,14 @@ describe('mcp-oauth proxy: no login possible here', () => {
 
   it('no browser can be opened (no BROWSER, no display): the same error, in the npx form when npx started the proxy', async () => {
     const { mcp, home } = await bed();
-    const proxy = await startRawProxy(home, [mcp.url], proxyEnv({ npm_command: 'exec' }));
+    // A header from the command line, its secret in the host's env block (mcp-remote's ${VAR}).
+    const secret = 'header-secret-4f9a1c2e7b';
+    const proxy = await startRawProxy(
+      home,
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the proxy expands it, not JavaScript
+      [mcp.url, '--header', 'X-Api-Key: ${PROXY_TEST_KEY}', '--verbose'],
+      proxyEnv({ npm_command: 'exec', PROXY_TEST_KEY: secret }),
+    );
     cleanups.push(() => proxy.transport.close());
     const replies: JSONRPCMessage[] = [];
     proxy.transport.onmessage = (m) => replies.push(m);
@@ -207,6 +214,8 @@ describe('mcp-oauth proxy: no login possible here', () => {
     expect((replies[0] as { error?: { message?: string } }).error?.message).toContain(
       `npx -y mcp-oauth-manager --home ${home} login ${name}`,
     );
+    expect(proxy.stderr()).toContain('relaying stdio');
+    expectNoSecrets(proxy.stderr(), [secret], 'proxy stderr');
   }, 60_000);
 });
 

@@ -95,7 +95,7 @@ function collect(value: string, previous: string[]): string[] {
 
 /** Runs the proxy until the host closes stdin; every failure before that is thrown (exit 1 or 2). */
 export async function runProxy(ctx: CliContext, input: ProxyInput): Promise<void> {
-  const headers = parseHeaders(input.header);
+  const headers = parseHeaders(input.header, ctx.io.env);
   const port = parsePort(input.port ?? input.callbackPort);
   const verbose = ctx.verbose || input.debug === true;
   const logFile = input.logFile ? createWriteStream(input.logFile, { flags: 'a', mode: 0o600 }) : undefined;
@@ -174,8 +174,12 @@ function browserAvailable(env: NodeJS.ProcessEnv): boolean {
   return Boolean(env.DISPLAY || env.WAYLAND_DISPLAY);
 }
 
-/** `--header "Name: value"` (mcp-remote's form, also `Name:value`); values are secrets to the logs. */
-function parseHeaders(lines: string[]): Record<string, string> {
+/**
+ * `--header "Name: value"` (mcp-remote's form, also `Name:value`), where `${VAR}` is replaced by the
+ * environment variable VAR as mcp-remote does (so a host config can keep the secret in its `env`
+ * block). Values are secrets to the logs.
+ */
+function parseHeaders(lines: string[], env: NodeJS.ProcessEnv): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const colon = line.indexOf(':');
@@ -185,7 +189,18 @@ function parseHeaders(lines: string[]): Record<string, string> {
         `--header must be "Name: value" (e.g. --header "X-Api-Key: ..."); got a header without a valid name.`,
       );
     }
-    const value = line.slice(colon + 1).trim();
+    const value = line
+      .slice(colon + 1)
+      .trim()
+      .replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, variable: string) => {
+        const found = env[variable];
+        if (found === undefined) {
+          throw new ConfigError(
+            `--header ${name} uses \${${variable}}, which is not set in the environment; set it (e.g. in the host's "env" block).`,
+          );
+        }
+        return found;
+      });
     registerSecret(value);
     headers[name] = value;
   }
