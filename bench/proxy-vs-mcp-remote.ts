@@ -8,13 +8,14 @@
  * authorization server issues short-lived tokens: no clock can be injected into mcp-remote),
  * N calls spread over the P hosts: refresh requests, invalid_grant, failed calls, new browser
  * launches. Then the per-call latency of sequential calls through one instance, as a ratio to a
- * direct `connect()` in this process, in interleaved rounds.
+ * direct `connect()` (in a child process, like the proxies), in interleaved rounds.
  *
  * Run alone: `npx tsx bench/proxy-vs-mcp-remote.ts [--quick]`.
  */
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
@@ -125,7 +126,7 @@ export async function benchProxyVsMcpRemote(
     ];
     const rows: ProxySubjectRow[] = [];
     const latency: Record<string, { hosts: Host[] }> = {};
-    let direct: { call: () => Promise<unknown>; close: () => Promise<void> } | undefined;
+    let direct: Awaited<ReturnType<typeof directClient>> | undefined;
     for (const { subject, command } of subjects) {
       const dir = join(scratch.path, subject.replace(/\W+/g, '-'));
       await mkdir(join(dir, 'home'), { recursive: true, mode: 0o700 });
@@ -187,7 +188,7 @@ export async function benchProxyVsMcpRemote(
     const samples: Record<string, number[]> = { direct: [] };
     for (const row of rows) samples[row.subject] = [];
     for (let round = 0; round < settings.latencyRounds; round++) {
-      samples.direct!.push(await perCallMs(() => direct!.call(), settings.callsPerRound));
+      samples.direct!.push(await direct!.perCallMs(settings.callsPerRound));
       for (const row of rows) {
         const host = latency[row.subject]!.hosts.find(() => true);
         if (!host) continue;
@@ -295,7 +296,12 @@ async function waitForExpiry(as: TestAuthorizationServer, ttlSeconds: number): P
   await new Promise((r) => setTimeout(r, (ttlSeconds + 1) * 1000));
 }
 
-/** A direct connect() on the proxy's home (same credential, same server) as the latency baseline. */
+/**
+ * The baseline: a direct connect() on the proxy's home (same credential, same server), in a child
+ * process of its own like the proxies' clients, so the server's event loop (in this process) is
+ * not also paying for the client's work. The child runs N sequential calls on each line "N" of
+ * its stdin and answers with the mean milliseconds per call.
+ */
 async function directClient(home: string, mcp: TestMcpServer) {
   const { loadConfig } = await import('../src/config/config-file.js');
   const config = await loadConfig(home);
@@ -304,16 +310,44 @@ async function directClient(home: string, mcp: TestMcpServer) {
     name = 'direct';
     await addServers(home, [{ name, url: mcp.url }]);
   }
+  const { spawn } = await import('node:child_process');
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(import.meta.url), DIRECT_CHILD, home, name],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
+  const ready = await next();
+  if (ready !== 'ready') throw new Error(`direct connect() child: ${ready}`);
+  return {
+    perCallMs: async (count: number) => {
+      child.stdin!.write(`${count}\n`);
+      return Number(await next());
+    },
+    close: async () => {
+      child.stdin!.end();
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+const DIRECT_CHILD = '--direct-child';
+
+/** The child side of directClient. */
+async function runDirectChild(home: string, name: string): Promise<void> {
   const manager = new OAuthManager({ home, interactive: 'never' });
   // The hosts' SDK clients speak the 2025 `initialize` era; so does the baseline.
   const client = await connect(name, { manager, clientOptions: { versionNegotiation: { mode: 'legacy' } } });
-  return {
-    call: () => client.callTool({ name: 'echo', arguments: { text: 'x' } }),
-    close: async () => {
-      await client.close();
-      await manager.close();
-    },
-  };
+  const call = () => client.callTool({ name: 'echo', arguments: { text: 'x' } });
+  process.stdout.write('ready\n');
+  for await (const line of createInterface({ input: process.stdin })) {
+    process.stdout.write(`${await perCallMs(call, Number(line))}\n`);
+  }
+  await client.close();
+  await manager.close();
 }
 
 async function perCallMs(call: () => Promise<unknown>, count: number): Promise<number> {
@@ -369,7 +403,10 @@ async function countingBrowser(dir: string, browserScript: string) {
   };
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (process.argv[2] === DIRECT_CHILD) {
+  await runDirectChild(process.argv[3]!, process.argv[4]!);
+  process.exit(0);
+} else if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const quick = process.argv.includes('--quick');
   const result = await benchProxyVsMcpRemote(quick ? PROXY_BENCH_QUICK : PROXY_BENCH_FULL, (t) =>
     process.stderr.write(`· ${t}\n`),
