@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAuthorizationServer } from '../kit/authorization-server.js';
-import { bigResultText, startMcpServer } from '../kit/mcp-server.js';
+import { bigResultText, type McpTestServerOptions, startMcpServer } from '../kit/mcp-server.js';
 import { tempHome } from '../support/temp-home.js';
 import { countingBrowser, proxyEnv, startProxyHost } from './stdio-proxy-support.js';
 
@@ -17,10 +17,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => {});
 });
 
-async function bed(transport: 'sse' | 'streamable-http') {
+async function bed(transport: 'sse' | 'streamable-http', mcpOptions: Partial<McpTestServerOptions> = {}) {
   const as = await startAuthorizationServer();
   cleanups.push(() => as.close());
-  const mcp = await startMcpServer({ authorizationServer: as.issuer, transport });
+  const mcp = await startMcpServer({ authorizationServer: as.issuer, transport, ...mcpOptions });
   cleanups.push(() => mcp.close());
   const { home, cleanup } = await tempHome();
   cleanups.push(cleanup);
@@ -97,6 +97,24 @@ describe('mcp-oauth proxy relays every kind of message', () => {
     const text = (result.content as Array<{ text: string }>)[0]!.text;
     expect(text.length).toBe(bytes);
     expect(sha256(text)).toBe(sha256(bigResultText(bytes)));
+  }, 120_000);
+});
+
+describe('mcp-oauth proxy steps up', () => {
+  it('a 403 insufficient_scope on a call: one more authorization for the union of scopes, then the call succeeds', async () => {
+    // The first login asks for what the server advertises (mcp:read); whoami also needs mcp:write.
+    const { as, mcp, home, browser } = await bed('streamable-http', {
+      scopesSupported: ['mcp:read'],
+      toolScopes: { whoami: ['mcp:read', 'mcp:write'] },
+    });
+    const host = await startProxyHost(home, [mcp.url], proxyEnv({ BROWSER: browser.command }));
+    cleanups.push(() => host.close());
+    expect(await browser.launches()).toBe(1);
+    const result = await host.client.callTool({ name: 'whoami', arguments: {} });
+    const granted = JSON.parse((result.content as Array<{ text: string }>)[0]!.text).scope.split(' ');
+    expect(granted).toEqual(expect.arrayContaining(['mcp:read', 'mcp:write']));
+    expect(await browser.launches()).toBe(2);
+    expect(as.stats.authorizationCodeGrants).toBe(2);
   }, 120_000);
 });
 
