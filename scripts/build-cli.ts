@@ -26,8 +26,9 @@ export function cliBuildOptions(outdir: string): BuildOptions {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    // Not bundled: a native addon, and `open`, which runs scripts shipped next to its own files.
-    external: ['fs-native-extensions', 'open'],
+    // Not bundled: a native addon, `open`, which runs scripts shipped next to its own files, and
+    // jsonc-parser, whose `main` is a UMD build that requires its modules at run time.
+    external: ['fs-native-extensions', 'open', 'jsonc-parser'],
     // The CommonJS dependencies (commander, yaml) call require() for Node's built-ins.
     banner: {
       js: "import { createRequire as __cliCreateRequire } from 'node:module'; const require = __cliCreateRequire(import.meta.url);",

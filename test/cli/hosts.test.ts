@@ -6,7 +6,7 @@ import { classifyEntry, hostById } from '../../src/config/host-configs/index.js'
 import { loadConfig } from '../../src/config/index.js';
 import { type FixtureFile, type HostFixture, writeHostFixtures } from '../config/host-fixtures.js';
 import { tempHome } from '../support/temp-home.js';
-import { plantSecrets, runCli } from './harness.js';
+import { plantSecrets, runBinary, runCli } from './harness.js';
 
 let fixture: HostFixture;
 let home: string;
@@ -203,6 +203,34 @@ describe('mcp-oauth hosts install / uninstall', () => {
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.stdout).toContain('notion not restored: it was edited since the install; left as it is');
   });
+
+  it('the built binary reads and edits every format (its bundle loads jsonc-parser, smol-toml, yaml and diff)', async () => {
+    const before = await read(fixture.files.vscodeUser);
+    const result = await runBinary(
+      ['--home', home, 'hosts', 'install', 'vscode', '--dry-run', '--project', fixture.project],
+      {
+        env: fixture.env,
+        timeoutMs: 120_000,
+      },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toContain('"mcp-oauth-manager"');
+    const listed = await runBinary(
+      ['--home', home, 'hosts', 'list', '--json', '--project', fixture.project],
+      {
+        env: fixture.env,
+        timeoutMs: 120_000,
+      },
+    );
+    expect(listed.code, listed.stderr).toBe(0);
+    const hosts = (JSON.parse(listed.stdout) as { hosts: Array<{ host: string }> }).hosts.map(
+      (row) => row.host,
+    );
+    expect(new Set(hosts)).toEqual(
+      new Set(['claude-desktop', 'claude-code', 'cursor', 'vscode', 'windsurf', 'codex', 'gemini', 'hermes']),
+    );
+    expect(await read(fixture.files.vscodeUser)).toBe(before);
+  }, 240_000);
 
   it('nothing installed: uninstall says so; an unknown host is a usage error', async () => {
     const none = await cli(['hosts', 'uninstall', 'gemini']);
