@@ -275,6 +275,19 @@ describe('in-place edits: install then uninstall, per format', () => {
     });
   }
 
+  it('a JSON file with a byte-order mark is read and edited, the mark kept', async () => {
+    const host = hostById('claude-desktop')!;
+    const text = `\uFEFF{\n  "mcpServers": {\n    "a": { "url": "https://a.example/mcp" }\n  }\n}\n`;
+    const document = host.parserFor('claude_desktop_config.json')(text);
+    expect(document.entries.map((entry) => entry.name)).toEqual(['a']);
+    const after = document.replaceEntry(document.entries[0]!, { command: 'npx', args: ['proxy'] });
+    expect(after.startsWith('\uFEFF{')).toBe(true);
+    expect(host.parserFor('claude_desktop_config.json')(after).entries[0]!.value).toEqual({
+      command: 'npx',
+      args: ['proxy'],
+    });
+  });
+
   it('an entry edited by hand since the install is left alone and reported', async () => {
     const [file] = await scanHosts(context, [hostById('cursor')!]);
     const targets = file!.entries

@@ -33,7 +33,10 @@ function formattingOf(text: string): FormattingOptions {
 export function jsonHostParser(containers: JsonContainers): HostParser {
   return (text) => {
     const errors: ParseError[] = [];
-    const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+    // A byte-order mark (Windows editors write one) read as a space: same offsets, so edits still
+    // apply to the text as it is.
+    const parsed = text.startsWith('\uFEFF') ? ` ${text.slice(1)}` : text;
+    const root = parseTree(parsed, errors, { allowTrailingComma: true, disallowComments: false });
     const first = errors[0];
     if (first || !root) {
       const where = first
