@@ -100,6 +100,42 @@ describe('mcp-oauth proxy relays every kind of message', () => {
   }, 120_000);
 });
 
+describe('mcp-oauth proxy over SSE after a new login elsewhere', () => {
+  it('logged out and in again in other processes: an error naming the login, then a new stream with the handshake replayed, and calls work', async () => {
+    const { mcp, home, browser } = await bed('sse');
+    const { runBinary } = await import('../cli/harness.js');
+    const { addServers } = await import('../../src/config/config-file.js');
+    await addServers(home, [{ name: 'demo', url: mcp.url }]);
+    const cli = (...args: string[]) =>
+      runBinary(['--home', home, ...args], { env: { BROWSER: browser.command } });
+    expect((await cli('login', 'demo')).code).toBe(0);
+    const host = await startProxyHost(home, ['demo', '--no-login'], proxyEnv());
+    cleanups.push(() => host.close());
+    const echo = (text: string) => host.client.callTool({ name: 'echo', arguments: { text } });
+    expect((await echo('one')).content).toEqual([{ type: 'text', text: 'one' }]);
+    expect(mcp.stats.methods.initialize).toBe(1);
+
+    expect((await cli('logout', 'demo')).code).toBe(0);
+    await expect(echo('two')).rejects.toThrow(`mcp-oauth --home ${home} login demo`);
+
+    expect((await cli('login', 'demo')).code).toBe(0);
+    // The proxy learns of the new credential from the store's change notification: retry briefly.
+    let answered: unknown;
+    for (let i = 0; i < 100 && answered === undefined; i++) {
+      answered = await echo('three').catch(() => new Promise((r) => setTimeout(() => r(undefined), 100)));
+    }
+    expect((answered as { content?: unknown }).content).toEqual([{ type: 'text', text: 'three' }]);
+    // The stream is renewed before the first message after the proxy saw the new credential
+    // (that may be the call after the one that found it).
+    expect((await echo('four')).content).toEqual([{ type: 'text', text: 'four' }]);
+    // A new SSE stream, on which the proxy replayed the host's handshake; its answer was the
+    // proxy's own business (the host, which received messages only since it connected, saw none).
+    expect(mcp.stats.methods.initialize).toBe(2);
+    const handshakeAnswers = host.received.filter((m) => JSON.stringify(m).includes('"serverInfo"'));
+    expect(handshakeAnswers).toEqual([]);
+  }, 180_000);
+});
+
 describe('mcp-oauth proxy steps up', () => {
   it('a 403 insufficient_scope on a call: one more authorization for the union of scopes, then the call succeeds', async () => {
     // The first login asks for what the server advertises (mcp:read); whoami also needs mcp:write.
