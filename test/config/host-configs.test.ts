@@ -8,6 +8,7 @@ import {
   planFileInstall,
   planFileUninstall,
   planImport,
+  proxyEntry,
   proxyLauncher,
   resolveUrl,
   type ScannedFile,
@@ -274,6 +275,20 @@ describe('in-place edits: install then uninstall, per format', () => {
       expect(partial.after).toBe(unrelatedEdit(original));
     });
   }
+
+  it('the proxy entry on Windows goes through cmd /c npx, and still reads as a proxy', () => {
+    const entry = proxyEntry(hostById('claude-desktop')!, proxyLauncher({ platform: 'win32' }), 'notion');
+    expect(entry).toEqual({
+      command: 'cmd',
+      args: ['/c', 'npx', '-y', 'mcp-oauth-manager', 'proxy', 'notion'],
+    });
+    expect(classifyEntry(entry)).toEqual({ kind: 'proxied', target: 'notion' });
+    expect(proxyEntry(hostById('vscode')!, proxyLauncher({ global: true, home: '/h' }), 'x')).toEqual({
+      type: 'stdio',
+      command: 'mcp-oauth',
+      args: ['--home', '/h', 'proxy', 'x'],
+    });
+  });
 
   it('a JSON file with a byte-order mark is read and edited, the mark kept', async () => {
     const host = hostById('claude-desktop')!;

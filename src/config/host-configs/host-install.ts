@@ -19,12 +19,22 @@ export interface ProxyLauncher {
   leadingArgs: string[];
 }
 
-/** The launcher: `npx -y mcp-oauth-manager` by default (nothing to install first), `mcp-oauth` with `global`. */
-export function proxyLauncher(options: { global?: boolean; home?: string }): ProxyLauncher {
+/**
+ * The launcher: `npx -y mcp-oauth-manager` by default (nothing to install first), `mcp-oauth` with
+ * `global`. On Windows npx is a batch file, which hosts that start commands without a shell cannot
+ * run: the entry goes through `cmd /c`, as those hosts' own documentation shows.
+ */
+export function proxyLauncher(options: {
+  global?: boolean;
+  home?: string;
+  platform?: NodeJS.Platform;
+}): ProxyLauncher {
   const home = options.home ? ['--home', options.home] : [];
-  return options.global
-    ? { command: 'mcp-oauth', leadingArgs: home }
-    : { command: 'npx', leadingArgs: ['-y', 'mcp-oauth-manager', ...home] };
+  if (options.global) return { command: 'mcp-oauth', leadingArgs: home };
+  const npx = ['-y', 'mcp-oauth-manager', ...home];
+  return options.platform === 'win32'
+    ? { command: 'cmd', leadingArgs: ['/c', 'npx', ...npx] }
+    : { command: 'npx', leadingArgs: npx };
 }
 
 /** The stdio entry that runs `server` through the proxy, in the host's spelling. */

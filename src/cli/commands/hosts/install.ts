@@ -121,7 +121,11 @@ export async function runHostsInstall(ctx: CliContext, input: HostsInstallInput)
     await addServers(ctx.home, plan.toAdd);
   }
 
-  const launcher = configs.proxyLauncher({ global: input.global, home: homeArgument(ctx) });
+  const launcher = configs.proxyLauncher({
+    global: input.global,
+    home: homeArgument(ctx),
+    platform: process.platform,
+  });
   const results: Array<{
     file: string;
     changed: boolean;
@@ -213,7 +217,12 @@ async function applyInstall(
     }
     const state = await configs.readInstallState(ctx.home);
     const backup = await configs.writeBackup(ctx.home, file.host.id, edit.before, now.sha256);
-    await writeFileAtomic(path, edit.after);
+    await writeFileAtomic(path, edit.after).catch((error: unknown) => {
+      throw new ConfigError(
+        `Could not write ${path} (${error instanceof Error ? error.message : String(error)}); it is unchanged. The backup is ${backup}.`,
+        { file: path },
+      );
+    });
     const afterSha = configs.sha256(edit.after);
     const record = state.files.find((candidate) => candidate.file === path);
     if (record) {
