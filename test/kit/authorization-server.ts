@@ -4,15 +4,12 @@ import { decodeJwt, exportJWK, generateKeyPair, type JSONWebKeySet } from 'jose'
 import type { ClientMetadata, Configuration, KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import { autoApprove } from './auto-approve.js';
 import {
-  JWT_BEARER_GRANT_TYPE,
   type JwtBearerAssertionRecord,
   registerJwtBearerGrant,
   type TrustedIssuer,
 } from './jwt-bearer-grant.js';
 import { closeHttpServer, listenOnLoopback } from './loopback-server.js';
 import { OidcMemoryStore } from './oidc-memory-store.js';
-
-export { JWT_BEARER_GRANT_TYPE, type JwtBearerAssertionRecord, type TrustedIssuer };
 
 export interface AuthorizationServerOptions {
   /** Access token lifetime; default 3600. Changeable later with setAccessTokenTtl. */
@@ -192,7 +189,7 @@ let oidcProviderModule: Promise<OidcProviderModule> | undefined;
 
 // oidc-provider 9 prints "Unsupported runtime" on Node 20 when its module is
 // first evaluated; the kit runs on Node 20 on purpose, so drop that one line.
-function loadOidcProvider(): Promise<OidcProviderModule> {
+export function loadOidcProvider(): Promise<OidcProviderModule> {
   oidcProviderModule ??= (async () => {
     const warn = console.warn;
     console.warn = (...args: unknown[]) => {
