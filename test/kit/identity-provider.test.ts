@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { requestJwtAuthorizationGrant } from '@modelcontextprotocol/client';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -214,5 +215,25 @@ describe('kit identity provider: login, ID-JAG exchange, JWT bearer grant', () =
     expect(idp.stats.exchangeFailures).toHaveLength(3);
     // An ID token handed over by the environment (no browser) works like a login's.
     expect((await exchange(await idp.issueIdToken())).status).toBe(200);
+  });
+
+  it("answers the SDK's requestJwtAuthorizationGrant (what the library sends) with an ID-JAG", async () => {
+    idp.resetStats();
+    const result = await requestJwtAuthorizationGrant({
+      tokenEndpoint: idp.tokenEndpoint,
+      audience: as.issuer,
+      resource: mcp.url,
+      idToken: await idp.issueIdToken(),
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      scope: 'mcp:read',
+    });
+    expect(decodeJwt(result.jwtAuthGrant)).toMatchObject({
+      aud: as.issuer,
+      resource: mcp.url,
+      client_id: 'xaa-client',
+    });
+    expect(result.expiresIn).toBe(300);
+    expect(idp.stats.exchanges).toBe(1);
   });
 });
