@@ -34,14 +34,17 @@ export async function discoverIdentityProvider(
   timeoutMs: number,
 ): Promise<AuthorizationServerMetadata> {
   let metadata: AuthorizationServerMetadata | undefined;
+  const boundedFetch = limitResponseSize(withTimeout(fetchFn, timeoutMs));
   try {
-    metadata = await discoverAuthorizationServerMetadata(idp.issuer, {
-      fetchFn: limitResponseSize(withTimeout(fetchFn, timeoutMs)),
-    });
+    metadata = await discoverAuthorizationServerMetadata(idp.issuer, { fetchFn: boundedFetch });
   } catch (error) {
-    throw new RefreshFailure('transient', undefined, `the identity provider ${idp.name} did not answer`, {
-      cause: error,
-    });
+    // The SDK also refuses OpenID metadata without the fields a browser login needs (response and
+    // subject types, signing algorithms); the exchange needs only issuer and token_endpoint.
+    metadata = await exchangeMetadata(idp.issuer, boundedFetch).catch(() => undefined);
+    if (!metadata)
+      throw new RefreshFailure('transient', undefined, `the identity provider ${idp.name} did not answer`, {
+        cause: error,
+      });
   }
   if (!metadata?.token_endpoint)
     throw new RefreshFailure(
@@ -56,6 +59,33 @@ export async function discoverIdentityProvider(
       `the identity provider ${idp.name} names issuer ${metadata.issuer}, not ${idp.issuer}`,
     );
   return metadata;
+}
+
+/**
+ * The `issuer` and `token_endpoint` of an IdP's metadata (RFC 8414 §3, then OpenID discovery),
+ * whatever else it lacks: all a token exchange uses. Undefined when neither document has them.
+ */
+async function exchangeMetadata(
+  issuer: string,
+  fetchFn: FetchLike,
+): Promise<AuthorizationServerMetadata | undefined> {
+  const url = new URL(issuer);
+  const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
+  for (const wellKnown of [
+    new URL(`/.well-known/oauth-authorization-server${path}`, url.origin),
+    new URL(`${path}/.well-known/openid-configuration`, url.origin),
+  ]) {
+    const response = await fetchFn(wellKnown, { headers: { accept: 'application/json' } });
+    if (!response.ok) {
+      await response.body?.cancel();
+      continue;
+    }
+    const document = (await response.json()) as { issuer?: unknown; token_endpoint?: unknown };
+    if (typeof document.issuer === 'string' && typeof document.token_endpoint === 'string')
+      // Only these two are read from it (discoverIdentityProvider, exchangeForIdJag).
+      return document as AuthorizationServerMetadata;
+  }
+  return undefined;
 }
 
 /**
