@@ -19,9 +19,8 @@ NEW=0.2.0-alpha.12
 OLD=0.1.16
 # Extension scenarios the suite does not score but we do, each where the suite has it (issue 14:
 # client credentials, enterprise-managed authorization, workload identity).
-# auth/enterprise-managed-authorization joins once it passes (the scenario IdP publishes partial
-# OpenID metadata, which the SDK discovery refuses).
-EXTENSIONS=(auth/client-credentials-basic auth/client-credentials-jwt auth/wif-jwt-bearer)
+EXTENSIONS=(auth/client-credentials-basic auth/client-credentials-jwt auth/enterprise-managed-authorization
+  auth/wif-jwt-bearer)
 bound=${CONFORMANCE_BOUND:-300}
 sets=("$@")
 [ ${#sets[@]} -eq 0 ] && sets=(backcompat 2025-11-25 2026-07-28)
