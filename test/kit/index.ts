@@ -11,6 +11,7 @@ export * from './identity-provider.js';
 export * from './jwt-bearer-grant.js';
 export * from './mcp-server.js';
 export * from './scripted-browser.js';
+export * from './workload-issuer.js';
 
 export interface TestbedOptions {
   as?: AuthorizationServerOptions;

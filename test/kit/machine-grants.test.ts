@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { decodeJwt, exportJWK, generateKeyPair, type JSONWebKeySet, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  createWorkloadIssuer,
   JWT_BEARER_GRANT_TYPE,
   machineClient,
   startAuthorizationServer,
@@ -61,12 +62,11 @@ describe('kit authorization server: machine grants', () => {
   let as: TestAuthorizationServer;
   let mcp: TestMcpServer;
   let clientKey: Awaited<ReturnType<typeof keyPair>>;
-  let workloadKey: Awaited<ReturnType<typeof keyPair>>;
-  const workloadIssuer = 'https://workload-issuer.test';
+  let workload: Awaited<ReturnType<typeof createWorkloadIssuer>>;
 
   beforeAll(async () => {
     clientKey = await keyPair();
-    workloadKey = await keyPair('RS256');
+    workload = await createWorkloadIssuer();
     as = await startAuthorizationServer({
       clients: [
         machineClient({ clientId: 'cc-basic', authMethod: 'client_secret_basic', secret: 'basic-secret' }),
@@ -74,7 +74,7 @@ describe('kit authorization server: machine grants', () => {
         machineClient({ clientId: 'cc-jwt', authMethod: 'private_key_jwt', jwks: clientKey.jwks }),
         machineClient({ clientId: 'workload', authMethod: 'none', grantTypes: [JWT_BEARER_GRANT_TYPE] }),
       ],
-      trustedWorkloadIssuers: [{ issuer: workloadIssuer, jwks: workloadKey.jwks }],
+      trustedWorkloadIssuers: [workload.trustedIssuer],
     });
     mcp = await startMcpServer({ authorizationServer: as.issuer });
   });
@@ -167,19 +167,9 @@ describe('kit authorization server: machine grants', () => {
 
   it('JWT bearer grant with a workload JWT from a trusted issuer; others refused', async () => {
     as.resetStats();
-    const workloadJwt = (key: CryptoKey, iss = workloadIssuer, aud = as.issuer) =>
-      new SignJWT({})
-        .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
-        .setIssuer(iss)
-        .setSubject('system:serviceaccount:ci:agent')
-        .setAudience(aud)
-        .setIssuedAt()
-        .setExpirationTime('5m')
-        .setJti(randomUUID())
-        .sign(key);
     const grant = (assertion: string) =>
       token(as, { grant_type: JWT_BEARER_GRANT_TYPE, assertion, resource: mcp.url, client_id: 'workload' });
-    const good = await workloadJwt(workloadKey.privateKey as CryptoKey);
+    const good = await workload.mint({ audience: as.issuer });
     const ok = await grant(good);
     expect(ok.status).toBe(200);
     expect(decodeJwt(String(ok.body.access_token))).toMatchObject({
@@ -190,20 +180,21 @@ describe('kit authorization server: machine grants', () => {
     expect(await mcpAccepts(mcp, String(ok.body.access_token))).toBe(true);
     // The same platform token again (it has not rotated): accepted, counted as a replay.
     expect((await grant(good)).status).toBe(200);
-    const untrusted = await grant(
-      await workloadJwt(workloadKey.privateKey as CryptoKey, 'https://other.test'),
-    );
+    const stranger = await createWorkloadIssuer('https://other.test');
+    const untrusted = await grant(await stranger.mint({ audience: as.issuer }));
     expect(untrusted.body.error).toBe('invalid_grant');
-    const wrongAudience = await grant(
-      await workloadJwt(workloadKey.privateKey as CryptoKey, workloadIssuer, 'https://elsewhere.test'),
-    );
+    const wrongAudience = await grant(await workload.mint({ audience: 'https://elsewhere.test' }));
     expect(wrongAudience.body.error).toBe('invalid_grant');
-    expect(as.stats.grantRequests).toEqual({ [JWT_BEARER_GRANT_TYPE]: 4 });
+    const expired = await grant(await workload.mint({ audience: as.issuer, ttlSeconds: -60 }));
+    expect(expired.body.error).toBe('invalid_grant');
+    expect(as.stats.grantRequests).toEqual({ [JWT_BEARER_GRANT_TYPE]: 5 });
     expect(as.stats.jwtBearerAssertions.map((a) => [a.kind, a.accepted, a.replayed])).toEqual([
       ['workload', true, false],
       ['workload', true, true],
       ['workload', false, false],
       ['workload', false, false],
+      ['workload', false, false],
     ]);
+    expect(as.stats.jwtBearerAssertions[0]?.jti).toBe(decodeJwt(good).jti);
   });
 });
