@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { OAuthConfig } from '../config/oauth-config.js';
+import type { IdentityProviderConfig, OAuthConfig } from '../config/oauth-config.js';
 import { ManagedProvider } from '../sdk/managed-provider.js';
 import { versionOf } from '../store/credential-record.js';
 import type { CredentialStore } from '../store/credential-store.js';
@@ -10,6 +10,7 @@ import { EntryRegistry } from './entry-registry.js';
 import type { EmitEvent, ManagerEvents } from './events.js';
 import { grantKindOf, isMinted } from './grant-kind.js';
 import { IdpAssertions } from './idp-assertion.js';
+import { type IdpLoginOutcome, loginToIdentityProvider } from './idp-login.js';
 import { mayPromptImplicitly } from './interactivity.js';
 import { LoginSession } from './login-session.js';
 import type { LoginOptions, LoginResult } from './login-types.js';
@@ -205,6 +206,20 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
       return { server: name, joined: false, status: this.statusOf(entry) };
     }
     return this.logins.login(entry, options, options.scope === undefined);
+  }
+
+  /**
+   * Signs in at an enterprise identity provider (`mcp-oauth login --idp NAME`): an OpenID Connect
+   * login whose ID token, the identity assertion, is stored as a credential of its own under
+   * (account, `idp:NAME`). Every server configured with `oauth.idp: NAME` exchanges it for its
+   * ID-JAG at its next mint. `idp` comes from the `idps:` of config.yaml (see `loadConfig`).
+   */
+  async loginIdentityProvider(
+    idp: IdentityProviderConfig,
+    options: LoginOptions = {},
+  ): Promise<IdpLoginOutcome> {
+    this.registry.assertOpen();
+    return loginToIdentityProvider(this.settings, this.parts, idp, options);
   }
 
   /**

@@ -60,7 +60,8 @@ export async function runAuthorizationCodeFlow(input: {
   server: string;
   config: OAuthConfig;
   discovery: StoredDiscovery;
-  resource: string;
+  /** RFC 8707 `resource`; undefined for a sign-in at an identity provider (no resource). */
+  resource: string | undefined;
   scope: string | undefined;
   storedClient: StoredClient | undefined;
   fetchFn: FetchLike;
@@ -106,7 +107,7 @@ export async function runAuthorizationCodeFlow(input: {
           ...(input.scope ? { scope: input.scope } : {}),
           state,
           // The string as published: new URL() would add a `/` to a bare origin (RFC 8707 exact match).
-          resource: input.resource,
+          ...(input.resource !== undefined ? { resource: input.resource } : {}),
         },
       );
       registerSecret(codeVerifier);
@@ -124,7 +125,7 @@ export async function runAuthorizationCodeFlow(input: {
           iss: response.iss,
           codeVerifier,
           redirectUri: listener.redirectUri,
-          resource: input.resource,
+          ...(input.resource !== undefined ? { resource: input.resource } : {}),
           fetchFn: captured.fetchFn,
         });
       } catch (error) {
