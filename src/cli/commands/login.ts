@@ -51,10 +51,16 @@ Examples:
         command: Command,
       ) => {
         if ((server === undefined) === (options.idp === undefined)) {
-          command.error('error: give either a server or --idp NAME', {
-            exitCode: 2,
-            code: 'commander.missingArgument',
-          });
+          const neither = server === undefined;
+          command.error(
+            neither
+              ? "error: missing required argument 'server' (or --idp NAME)"
+              : 'error: give a server or --idp NAME, not both',
+            {
+              exitCode: 2,
+              code: 'commander.missingArgument',
+            },
+          );
         }
         if (options.device && !options.browser) {
           command.error('error: --device and --no-browser cannot be used together', {
