@@ -19,6 +19,7 @@ import { type ChartPanel, refreshRequestsChart } from './chart.js';
 import { benchCrossProcess, type CrossProcessRow } from './cross-process.js';
 import { type HerdRow, herdManager, herdSdk } from './herd.js';
 import { benchHotPath } from './hot-path.js';
+import { benchMachineMints, machineMintsTable } from './machine-mints.js';
 import { startPlainMcpServer } from './plain-mcp-server.js';
 import { pooledFetch } from './pooled-fetch.js';
 import { benchRoundTrip } from './round-trip.js';
@@ -38,6 +39,7 @@ const settings = quick
       wave401MaxN: 100,
       sdkMaxN: 100,
       processes: [2, 4],
+      machineProcesses: 4,
       callsPerProcess: 50,
       scale: { servers: 100, runs: 2, idleMs: 1000, cliRounds: 3 },
     }
@@ -50,6 +52,7 @@ const settings = quick
       wave401MaxN: 1000,
       sdkMaxN: 10_000,
       processes: [2, 4, 8, 16],
+      machineProcesses: 16,
       callsPerProcess: 50,
       scale: { servers: 1000, runs: 5, idleMs: 3000, cliRounds: 11 },
     };
@@ -412,6 +415,20 @@ async function main() {
     );
     out(renderText(cliTable));
 
+    // 7. machine mints ------------------------------------------------------------------------------
+    progress(`machine mints: P=${settings.machineProcesses} client-credentials processes`);
+    endSection = startSection('machineMints');
+    const machineMints = await benchMachineMints({
+      processes: settings.machineProcesses,
+      callsPerProcess: 5,
+      parentDir: scratch.path,
+    });
+    endSection();
+    out(
+      `\n7. Machine identities: mints per expiry of a client-credentials server, P = ${settings.machineProcesses}`,
+    );
+    out(renderText(machineMintsTable(machineMints)));
+
     // headline ------------------------------------------------------------------------------------
     const biggest = Math.max(...settings.herdSizes);
     const oursBig = herdRows.find((r) => r.subject === 'mcp-oauth-manager (expiry)' && r.n === biggest);
@@ -472,6 +489,7 @@ async function main() {
       crossProcess,
       roundTrip,
       scale,
+      machineMints,
     };
     if (!quick) {
       const resultsDir = join(repoRoot, 'bench', 'results');
@@ -515,6 +533,10 @@ async function main() {
         `**6. CLI start-up**: spawn to exit, median of ${cli.rounds} rounds, as a ratio to \`node -e 0\` in the same round (node -e 0: ${fmt.ms(cli.nodeBaselineMs)} ms)`,
         '',
         renderMarkdown(cliTable),
+        '',
+        `**7. Machine identities**: mints per expiry of a client-credentials server, P = ${settings.machineProcesses}`,
+        '',
+        renderMarkdown(machineMintsTable(machineMints)),
       ].join('\n');
       const updated = await updateBenchmarksMd(markdown);
       out(
