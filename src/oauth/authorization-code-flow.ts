@@ -111,6 +111,8 @@ export async function runAuthorizationCodeFlow(input: {
         },
       );
       registerSecret(codeVerifier);
+      // OIDC Core §3.1.2.1: which account to preselect (`oauth.login_hint`).
+      if (input.config.loginHint) authorizationUrl.searchParams.set('login_hint', input.config.loginHint);
       input.onPhase?.('wait for the authorization response');
       const response = await receive(input, listener, authorizationUrl.href, state, expectedIssuer(metadata));
       input.onPhase?.('token exchange');
