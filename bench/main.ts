@@ -19,6 +19,7 @@ import { type ChartPanel, refreshRequestsChart } from './chart.js';
 import { benchCrossProcess, type CrossProcessRow } from './cross-process.js';
 import { type HerdRow, herdManager, herdSdk } from './herd.js';
 import { benchHotPath } from './hot-path.js';
+import { benchMachineMints, machineMintsTable } from './machine-mints.js';
 import { startPlainMcpServer } from './plain-mcp-server.js';
 import { pooledFetch } from './pooled-fetch.js';
 import {
@@ -44,6 +45,7 @@ const settings = quick
       wave401MaxN: 100,
       sdkMaxN: 100,
       processes: [2, 4],
+      machineProcesses: 4,
       callsPerProcess: 50,
       scale: { servers: 100, runs: 2, idleMs: 1000, cliRounds: 3 },
     }
@@ -56,6 +58,7 @@ const settings = quick
       wave401MaxN: 1000,
       sdkMaxN: 10_000,
       processes: [2, 4, 8, 16],
+      machineProcesses: 16,
       callsPerProcess: 50,
       scale: { servers: 1000, runs: 5, idleMs: 3000, cliRounds: 11 },
     };
@@ -425,6 +428,19 @@ async function main() {
     const proxyBenchTable = proxyTable(proxyBench);
     out(`\n7. ${proxyBenchTable.title}`);
     out(renderText(proxyBenchTable.table));
+    // 8. machine mints ------------------------------------------------------------------------------
+    progress(`machine mints: P=${settings.machineProcesses} client-credentials processes`);
+    endSection = startSection('machineMints');
+    const machineMints = await benchMachineMints({
+      processes: settings.machineProcesses,
+      callsPerProcess: 5,
+      parentDir: scratch.path,
+    });
+    endSection();
+    out(
+      `\n8. Machine identities: mints per expiry of a client-credentials server, P = ${settings.machineProcesses}`,
+    );
+    out(renderText(machineMintsTable(machineMints)));
 
     // headline ------------------------------------------------------------------------------------
     const biggest = Math.max(...settings.herdSizes);
@@ -487,6 +503,7 @@ async function main() {
       roundTrip,
       scale,
       proxyVsMcpRemote: proxyBench,
+      machineMints,
     };
     if (!quick) {
       const resultsDir = join(repoRoot, 'bench', 'results');
@@ -534,6 +551,10 @@ async function main() {
         `**7. ${proxyBenchTable.title}**`,
         '',
         renderMarkdown(proxyBenchTable.table),
+        '',
+        `**8. Machine identities**: mints per expiry of a client-credentials server, P = ${settings.machineProcesses}`,
+        '',
+        renderMarkdown(machineMintsTable(machineMints)),
       ].join('\n');
       const updated = await updateBenchmarksMd(markdown);
       out(

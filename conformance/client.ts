@@ -15,13 +15,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect, type ManagedClient, type OAuthConfig, OAuthManager } from '../src/index.js';
+import {
+  MACHINE_SCENARIOS,
+  type MachineContext,
+  SERVER_NAME,
+  writeMachineConfig,
+} from './machine-scenarios.js';
 
 /** The Client ID Metadata Document URL the suite's CIMD scenario expects. */
 const CIMD_URL = 'https://conformance-test.local/client-metadata.json';
 
 const serverUrl = process.argv.at(-1);
 const scenario = process.env.MCP_CONFORMANCE_SCENARIO ?? '';
-const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as {
+const context = JSON.parse(process.env.MCP_CONFORMANCE_CONTEXT ?? '{}') as MachineContext & {
   client_id?: string;
   client_secret?: string;
   /** http-custom-headers: the exact calls to make (the scenario checks the mirrored headers). */
@@ -129,15 +135,18 @@ async function main(): Promise<void> {
   const browser = fileURLToPath(new URL('../../conformance/browser.mjs', import.meta.url));
   process.env.BROWSER ??= `${process.execPath} ${browser}`;
   const parent = await mkdtemp(join(tmpdir(), 'mcp-oauth-conformance-'));
-  const manager = new OAuthManager({ home: join(parent, 'home'), interactive: 'always' });
+  const home = join(parent, 'home');
+  // Machine and enterprise scenarios: the server comes from a config.yaml written as a user would.
+  const machine = MACHINE_SCENARIOS.has(scenario);
+  if (machine) await writeMachineConfig(scenario, context, serverUrl, parent, home);
+  const manager = new OAuthManager({ home, interactive: machine ? 'never' : 'always' });
   const oauth: OAuthConfig = { clientMetadataUrl: CIMD_URL, timeoutSeconds: 60 };
   if (context.client_id) oauth.clientId = context.client_id;
   if (context.client_secret) oauth.clientSecret = context.client_secret;
   try {
-    const client = await connect('conformance', {
+    const client = await connect(SERVER_NAME, {
       manager,
-      url: serverUrl,
-      oauth,
+      ...(machine ? {} : { url: serverUrl, oauth }),
       clientInfo: { name: 'mcp-oauth-manager-conformance', version: '1' },
       clientOptions: { capabilities: { elicitation: { form: { applyDefaults: true } } } },
     });

@@ -3,7 +3,8 @@
 # connect() and the manager):
 #   - @modelcontextprotocol/conformance 0.2.0-alpha.12 with --requirements 2025-11-25 and with
 #     --requirements 2026-07-28: every client scenario that revision requires, plus the
-#     extension scenarios the suite runs but does not score (printed, never failing the run);
+#     extension scenarios the suite runs but does not score (printed; the machine and enterprise
+#     identity ones in EXTENSIONS below we require of ourselves: they fail the run like the others);
 #   - 0.1.16's backcompat suite (2025-03-26 authorization), which neither requirement set covers.
 # The suite's own exit code counts only failures of scored scenarios, never warnings, so
 # conformance/summarize.mjs reads every checks.json and fails on any FAILURE or WARNING in a
@@ -16,6 +17,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 NEW=0.2.0-alpha.12
 OLD=0.1.16
+# Extension scenarios the suite does not score but we do, each where the suite has it (issue 14:
+# client credentials, enterprise-managed authorization, workload identity).
+EXTENSIONS=(auth/client-credentials-basic auth/client-credentials-jwt auth/enterprise-managed-authorization
+  auth/wif-jwt-bearer)
 bound=${CONFORMANCE_BOUND:-300}
 sets=("$@")
 [ ${#sets[@]} -eq 0 ] && sets=(backcompat 2025-11-25 2026-07-28)
@@ -47,6 +52,11 @@ for set in "${sets[@]}"; do
         status=1
         continue
       fi
+      # Ours: the extension scenarios above that this suite version lists ("  - name [extension]").
+      all=$(suite "$version" "list --client" 2>/dev/null | sed -n 's/^  - \([^ ]*\).*/\1/p')
+      for scenario in "${EXTENSIONS[@]}"; do
+        grep -qxF "$scenario" <<<"$all" && echo "$scenario" >>"$required"
+      done
       ;;
     *)
       echo "conformance: unknown set '$set' (backcompat, 2025-11-25, 2026-07-28)" >&2

@@ -19,7 +19,11 @@ export {
   removeServer,
   type ServerConfig,
 } from './config/config-file.js';
-export type { OAuthConfig } from './config/oauth-config.js';
+export type {
+  IdentityProviderConfig,
+  OAuthConfig,
+  TokenEndpointAuthMethod,
+} from './config/oauth-config.js';
 // ---------------------------------------------------------------- errors (each with a stable `.code`)
 export {
   CircuitOpenError,
@@ -45,6 +49,8 @@ export { ManagedClient, type TransportKind } from './host/managed-client.js';
 export { consoleLogger, type Logger, type LogLevel, silentLogger } from './logger.js';
 export type { CredentialsChangeReason, ManagerEvents, ReconnectCause } from './manager/events.js';
 export type { CredentialState } from './manager/expiry.js';
+export type { GrantKind } from './manager/grant-kind.js';
+export type { IdpLoginOutcome } from './manager/idp-login.js';
 export type { Interactive } from './manager/interactivity.js';
 export type { LoginOptions, LoginPrompt, LoginResult } from './manager/login-types.js';
 export type { LogoutOutcome } from './manager/logout.js';

@@ -16,6 +16,7 @@ export function statusJson(status: ServerStatus): ServerStatus {
     scopes: status.scopes,
     issuer: status.issuer,
     clientKind: status.clientKind,
+    grant: status.grant,
     error: status.error,
   };
 }

@@ -30,9 +30,10 @@ import {
   type ServerSettings,
   serverNameSchema,
   serverSettingsSchema,
+  toIdentityProvider,
   toOAuthConfig,
 } from './config-schema.js';
-import type { OAuthConfig } from './oauth-config.js';
+import type { IdentityProviderConfig, OAuthConfig } from './oauth-config.js';
 
 /** A configured server: its MCP endpoint and OAuth settings, the client secret resolved when available. */
 export interface ServerConfig {
@@ -46,10 +47,12 @@ export interface ServerConfig {
   error?: ConfigError;
 }
 
-/** What `loadConfig` returns: the absolute path of the file and its servers by name. */
+/** What `loadConfig` returns: the absolute path of the file, its servers and identity providers by name. */
 export interface LoadedConfig {
   file: string;
   servers: Map<string, ServerConfig>;
+  /** `idps:`; an entry whose `client_secret_env` is unset carries the error instead. */
+  idps: Map<string, IdentityProviderConfig | ConfigError>;
 }
 
 /** The configuration file's name in the home folder (its edit lock is this name plus `.lock`). */
@@ -95,8 +98,27 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
   const file = configPath(home);
   const text = await readConfigText(file);
   const servers = new Map<string, ServerConfig>();
-  if (text === undefined) return { file, servers };
+  const idps = new Map<string, IdentityProviderConfig | ConfigError>();
+  if (text === undefined) return { file, servers, idps };
   const validated = quickParse(text) ?? (await parseWithReport(file, text));
+  for (const [name, settings] of Object.entries(validated.idps ?? {})) {
+    const resolved = toIdentityProvider(name, settings, env);
+    idps.set(
+      name,
+      resolved.ok
+        ? resolved.idp
+        : errorFrom(
+            `${file}: `,
+            [
+              {
+                subject: ['idps', name, 'client_secret_env'],
+                detail: missingSecretDetail(resolved.variable, resolved.empty),
+              },
+            ],
+            file,
+          ),
+    );
+  }
 
   for (const [name, settings] of Object.entries(validated.servers ?? {})) {
     const secret = resolveClientSecret(settings.oauth, env);
@@ -117,9 +139,16 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
       });
       continue;
     }
-    servers.set(name, { name, url: settings.url, oauth: toOAuthConfig(settings.oauth, secret.secret) });
+    const oauth = toOAuthConfig(settings.oauth, secret.secret);
+    const idp = settings.oauth?.idp === undefined ? undefined : idps.get(settings.oauth.idp);
+    if (idp instanceof ConfigError) {
+      servers.set(name, { name, url: settings.url, oauth, error: idp });
+      continue;
+    }
+    if (idp) oauth.identityProvider = idp;
+    servers.set(name, { name, url: settings.url, oauth });
   }
-  return { file, servers };
+  return { file, servers, idps };
 }
 
 /**

@@ -6,6 +6,7 @@
 import type * as z from 'zod/mini';
 import { closestKey } from './closest-key.js';
 import {
+  IDP_KEYS,
   KEY_ALIASES,
   MAX_SERVER_NAME_LENGTH,
   OAUTH_KEYS,
@@ -111,6 +112,7 @@ function knownKeysAt(subject: readonly string[]): readonly string[] {
   if (subject.length === 0) return ROOT_KEYS;
   if (subject[subject.length - 1] === 'oauth' && subject.length === 3) return OAUTH_KEYS;
   if (subject.length === 2 && subject[0] === 'servers') return SERVER_KEYS;
+  if (subject.length === 2 && subject[0] === 'idps') return IDP_KEYS;
   return [];
 }
 

@@ -12,6 +12,7 @@ import { isSecureOrLoopback } from '../loopback.js';
 import {
   DEFAULT_LOGIN_TIMEOUT_SECONDS,
   DEFAULT_REFRESH_SKEW_SECONDS,
+  type IdentityProviderConfig,
   type OAuthConfig,
 } from './oauth-config.js';
 import { withRedactedSecret } from './redacted-secret.js';
@@ -58,6 +59,26 @@ export const RULES = {
   clientName: 'must be a non-empty string, e.g. client_name: "My Agent"',
   timeout: `must be a whole number of seconds from 1 to ${MAX_SECONDS} (the time allowed for a whole interactive login; default ${DEFAULT_LOGIN_TIMEOUT_SECONDS})`,
   refreshSkew: `must be a whole number of seconds from 0 to ${MAX_SECONDS} (how long before expiry a token is refreshed; default ${DEFAULT_REFRESH_SKEW_SECONDS})`,
+  grant: 'must be one of authorization_code, client_credentials, jwt_bearer',
+  authMethod: 'must be one of client_secret_basic, client_secret_post, private_key_jwt, none',
+  filePath: 'must be a non-empty file path, e.g. /etc/mcp/client-key.pem',
+  keyId: 'must be a non-empty string, the kid the authorization server knows the key by',
+  idpName: 'must name an entry of idps:, e.g. idp: corp',
+  envName: 'must be the name of an environment variable (letters, digits and _, not starting with a digit)',
+  loginHint: 'must be a non-empty string, e.g. login_hint: alice@example.com',
+  privateKeyJwtNeedsKey:
+    'is private_key_jwt, which needs private_key_file (the PEM or JWK file of the client key)',
+  keyNeedsPrivateKeyJwt: 'is set but token_endpoint_auth_method is not private_key_jwt; remove one',
+  clientCredentialsNeedsClient:
+    'is client_credentials, which needs client_id (the client registered at the authorization server)',
+  jwtBearerNeedsAssertion:
+    'is jwt_bearer, which needs an assertion: idp (an entry of idps:), workload_token_file or workload_token_env',
+  bothWorkloadTokens: 'has both workload_token_file and workload_token_env; keep only one',
+  workloadNeedsJwtBearer: 'is set, which needs grant: jwt_bearer',
+  idps: 'must be a mapping from identity provider names to {issuer, client_id, client_secret_env, scope}',
+  idp: 'must be a mapping with issuer and client_id, e.g. {issuer: "https://idp.example.com", client_id: mcp-client}',
+  unknownIdp: (name: string, known: string[]) =>
+    `names the identity provider ${JSON.stringify(name)}, which is not under idps:${known.length ? ` (the known ones are ${known.join(', ')})` : '; add it there'}`,
 } as const;
 
 /** Custom issues that carry this param print no "found ..." (the value is missing or must not be echoed). */
@@ -151,10 +172,32 @@ export const oauthSettingsSchema = z
       client_name: z.optional(nonEmptyString(RULES.clientName)),
       timeout: z.optional(integerIn(1, MAX_SECONDS, RULES.timeout)),
       refresh_skew: z.optional(integerIn(0, MAX_SECONDS, RULES.refreshSkew)),
+      grant: z.optional(
+        z.enum(['authorization_code', 'client_credentials', 'jwt_bearer'], { error: RULES.grant }),
+      ),
+      token_endpoint_auth_method: z.optional(
+        z.enum(['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'], {
+          error: RULES.authMethod,
+        }),
+      ),
+      private_key_file: z.optional(nonEmptyString(RULES.filePath)),
+      key_id: z.optional(nonEmptyString(RULES.keyId)),
+      idp: z.optional(nonEmptyString(RULES.idpName)),
+      workload_token_file: z.optional(nonEmptyString(RULES.filePath)),
+      workload_token_env: z.optional(
+        z
+          .string({ error: RULES.envName })
+          .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: RULES.envName })),
+      ),
+      login_hint: z.optional(nonEmptyString(RULES.loginHint)),
     },
     { error: unlessUnknownKey(RULES.oauth) },
   )
   .check(
+    z.superRefine((settings: MachineSettings, ctx) => {
+      for (const [key, message] of machineProblems(settings))
+        ctx.addIssue({ code: 'custom', message, path: [key], params: NO_FOUND });
+    }),
     z.refine(
       (settings: { client_secret?: string; client_secret_env?: string }) =>
         settings.client_secret === undefined || settings.client_secret_env === undefined,
@@ -167,6 +210,58 @@ export const oauthSettingsSchema = z
     ),
   );
 
+/** The keys of an `oauth` block the machine grants combine (see machineProblems). */
+interface MachineSettings {
+  client_id?: string | undefined;
+  grant?: string | undefined;
+  token_endpoint_auth_method?: string | undefined;
+  private_key_file?: string | undefined;
+  idp?: string | undefined;
+  workload_token_file?: string | undefined;
+  workload_token_env?: string | undefined;
+}
+
+/** The cross-key rules of the machine grants, as (key, rule) pairs; empty when the block is coherent. */
+function machineProblems(s: MachineSettings): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (s.token_endpoint_auth_method === 'private_key_jwt' && s.private_key_file === undefined)
+    out.push(['token_endpoint_auth_method', RULES.privateKeyJwtNeedsKey]);
+  if (
+    s.private_key_file !== undefined &&
+    s.token_endpoint_auth_method !== undefined &&
+    s.token_endpoint_auth_method !== 'private_key_jwt'
+  )
+    out.push(['private_key_file', RULES.keyNeedsPrivateKeyJwt]);
+  if (s.grant === 'client_credentials' && s.client_id === undefined)
+    out.push(['grant', RULES.clientCredentialsNeedsClient]);
+  const workload = s.workload_token_file !== undefined || s.workload_token_env !== undefined;
+  if (s.grant === 'jwt_bearer' && s.idp === undefined && !workload)
+    out.push(['grant', RULES.jwtBearerNeedsAssertion]);
+  if (s.workload_token_file !== undefined && s.workload_token_env !== undefined)
+    out.push(['workload_token_env', RULES.bothWorkloadTokens]);
+  else if (workload && s.grant !== 'jwt_bearer')
+    out.push([
+      s.workload_token_file !== undefined ? 'workload_token_file' : 'workload_token_env',
+      RULES.workloadNeedsJwtBearer,
+    ]);
+  return out;
+}
+
+/** `idps.<name>`: an enterprise identity provider (SEP-990). */
+export const idpSettingsSchema = z.strictObject(
+  {
+    issuer: issuerSchema,
+    client_id: nonEmptyString(RULES.clientId),
+    client_secret_env: z.optional(
+      z
+        .string({ error: RULES.clientSecretEnv })
+        .check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: RULES.clientSecretEnv })),
+    ),
+    scope: z.optional(nonEmptyString(RULES.scope)),
+  },
+  { error: unlessUnknownKey(RULES.idp) },
+);
+
 /** `servers.<name>`. An empty `oauth:` (null) means no OAuth settings. */
 export const serverSettingsSchema = z.strictObject(
   {
@@ -177,17 +272,42 @@ export const serverSettingsSchema = z.strictObject(
 );
 
 /** The whole file. An empty `servers:` (null) means no servers. */
-export const configFileSchema = z.strictObject(
-  {
-    servers: z.nullish(z.record(serverNameSchema, serverSettingsSchema, { error: RULES.servers })),
-  },
-  { error: unlessUnknownKey(RULES.root) },
-);
+export const configFileSchema = z
+  .strictObject(
+    {
+      servers: z.nullish(z.record(serverNameSchema, serverSettingsSchema, { error: RULES.servers })),
+      idps: z.nullish(z.record(serverNameSchema, idpSettingsSchema, { error: RULES.idps })),
+    },
+    { error: unlessUnknownKey(RULES.root) },
+  )
+  .check(
+    // `oauth.idp` must name an entry of `idps:`.
+    z.superRefine(
+      (
+        file: { servers?: Record<string, ServerSettings> | null; idps?: Record<string, unknown> | null },
+        ctx,
+      ) => {
+        const known = Object.keys(file.idps ?? {});
+        for (const [name, server] of Object.entries(file.servers ?? {})) {
+          const idp = server.oauth?.idp;
+          if (idp !== undefined && !known.includes(idp))
+            ctx.addIssue({
+              code: 'custom',
+              message: RULES.unknownIdp(idp, known),
+              path: ['servers', name, 'oauth', 'idp'],
+              params: NO_FOUND,
+            });
+        }
+      },
+    ),
+  );
 
 /** A validated `servers.<name>.oauth` block, snake_case as in the file. */
 export type OAuthSettings = z.infer<typeof oauthSettingsSchema>;
 /** A validated `servers.<name>` entry. */
 export type ServerSettings = z.infer<typeof serverSettingsSchema>;
+/** A validated `idps.<name>` entry. */
+export type IdpSettings = z.infer<typeof idpSettingsSchema>;
 /** A validated `config.yaml`. */
 export type ConfigFileContent = z.infer<typeof configFileSchema>;
 
@@ -197,6 +317,8 @@ export const ROOT_KEYS: readonly string[] = Object.keys(configFileSchema.shape);
 export const SERVER_KEYS: readonly string[] = Object.keys(serverSettingsSchema.shape);
 /** The keys allowed in a `servers.<name>.oauth` block, in the order `addServer` writes them. */
 export const OAUTH_KEYS: readonly string[] = Object.keys(oauthSettingsSchema.shape);
+/** The keys allowed in an `idps.<name>` entry. */
+export const IDP_KEYS: readonly string[] = Object.keys(idpSettingsSchema.shape);
 
 /** Keys that hold or may hold a secret: their values are never echoed in a message. */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['client_secret', 'client_secret_env']);
@@ -243,6 +365,24 @@ export function resolveClientSecret(
 }
 
 /**
+ * The IdentityProviderConfig of a validated `idps.<name>` entry, its `client_secret_env` read from
+ * `env` (registered with the redactor); the missing variable when it is not set.
+ */
+export function toIdentityProvider(
+  name: string,
+  settings: IdpSettings,
+  env: NodeJS.ProcessEnv,
+): { ok: true; idp: IdentityProviderConfig } | { ok: false; variable: string; empty: boolean } {
+  const secret = resolveClientSecret({ client_secret_env: settings.client_secret_env }, env);
+  if (!secret.ok) return secret;
+  const idp: IdentityProviderConfig = { name, issuer: settings.issuer, clientId: settings.client_id };
+  if (secret.secret !== undefined) idp.clientSecret = secret.secret;
+  if (settings.scope !== undefined) idp.scope = settings.scope;
+  // The secret never shows in JSON, `toString` or `util.inspect`.
+  return { ok: true, idp: withRedactedSecret(idp) };
+}
+
+/**
  * The OAuthConfig of a validated `oauth` block, with the secret resolved by the caller. Its
  * JSON, `toString` and `util.inspect` show `clientSecret` as `[redacted]`.
  */
@@ -261,6 +401,14 @@ export function toOAuthConfig(
     if (settings.client_name !== undefined) config.clientName = settings.client_name;
     if (settings.timeout !== undefined) config.timeoutSeconds = settings.timeout;
     if (settings.refresh_skew !== undefined) config.refreshSkewSeconds = settings.refresh_skew;
+    if (settings.grant !== undefined) config.grant = settings.grant;
+    if (settings.token_endpoint_auth_method !== undefined)
+      config.tokenEndpointAuthMethod = settings.token_endpoint_auth_method;
+    if (settings.private_key_file !== undefined) config.privateKeyFile = settings.private_key_file;
+    if (settings.key_id !== undefined) config.keyId = settings.key_id;
+    if (settings.workload_token_file !== undefined) config.workloadTokenFile = settings.workload_token_file;
+    if (settings.workload_token_env !== undefined) config.workloadTokenEnv = settings.workload_token_env;
+    if (settings.login_hint !== undefined) config.loginHint = settings.login_hint;
   }
   return withRedactedSecret(config);
 }

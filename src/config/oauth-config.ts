@@ -31,6 +31,43 @@ export interface OAuthConfig {
   timeoutSeconds?: number;
   /** Refresh this many seconds before expiry (default {@link DEFAULT_REFRESH_SKEW_SECONDS}, at most half the token's lifetime). */
   refreshSkewSeconds?: number;
+  /**
+   * How tokens are obtained (`oauth.grant`): `authorization_code` (default, a person logs in),
+   * `client_credentials` (the client itself), `jwt_bearer` (an assertion: a workload token, or an
+   * ID-JAG when `identityProvider` is set). See `grantKindOf`.
+   */
+  grant?: 'authorization_code' | 'client_credentials' | 'jwt_bearer';
+  /** How the client authenticates at the token endpoint (`oauth.token_endpoint_auth_method`). */
+  tokenEndpointAuthMethod?: TokenEndpointAuthMethod;
+  /** The private key (PEM PKCS#8 or JWK) signing `private_key_jwt` client assertions. */
+  privateKeyFile?: string;
+  /** The `kid` header of those assertions. */
+  keyId?: string;
+  /** The enterprise identity provider whose assertion is exchanged for an ID-JAG (`oauth.idp`, resolved from `idps:`). */
+  identityProvider?: IdentityProviderConfig;
+  /** A file holding the workload's JWT (re-read at every mint: platforms rotate it). */
+  workloadTokenFile?: string;
+  /** An environment variable holding the workload's JWT. */
+  workloadTokenEnv?: string;
+  /** `login_hint` sent with an authorization request. */
+  loginHint?: string;
+}
+
+/** RFC 8414 / RFC 7591 client authentication methods at the token endpoint. */
+export type TokenEndpointAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  | 'none';
+
+/** One entry of `idps:`: the company's identity provider a server may trust (SEP-990). */
+export interface IdentityProviderConfig {
+  /** The key under `idps:`; its assertion is stored under the credential key `idp:<name>`. */
+  name: string;
+  issuer: string;
+  clientId: string;
+  clientSecret?: string;
+  scope?: string;
 }
 
 /** The deadline of a whole interactive login for a server configured with `config`, in ms. */

@@ -8,7 +8,7 @@ import type { OAuthConfig } from './oauth-config.js';
 /** What a redacted OAuthConfig shows instead of its client secret. */
 export const REDACTED = '[redacted]';
 
-function redactedView(config: OAuthConfig): Record<string, unknown> {
+function redactedView(config: { clientSecret?: string }): Record<string, unknown> {
   const view: Record<string, unknown> = { ...config };
   if (view.clientSecret !== undefined) view.clientSecret = REDACTED;
   return view;
@@ -37,7 +37,7 @@ const secretSafePrototype: object = Object.create(Object.prototype, {
   },
 });
 
-/** A copy of `config` whose JSON, string form and inspection never contain the client secret. */
-export function withRedactedSecret(config: OAuthConfig): OAuthConfig {
-  return Object.assign(Object.create(secretSafePrototype) as OAuthConfig, config);
+/** A copy of `config` (an OAuthConfig, an IdP's) whose JSON, string form and inspection never contain the client secret. */
+export function withRedactedSecret<T extends { clientSecret?: string }>(config: T): T {
+  return Object.assign(Object.create(secretSafePrototype) as T, config);
 }

@@ -1,12 +1,16 @@
 import { EventEmitter } from 'node:events';
-import type { OAuthConfig } from '../config/oauth-config.js';
+import type { IdentityProviderConfig, OAuthConfig } from '../config/oauth-config.js';
 import { ManagedProvider } from '../sdk/managed-provider.js';
 import { versionOf } from '../store/credential-record.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import { FileCredentialStore } from '../store/file-credential-store.js';
+import { acquisitionFor, clientDescription } from './acquisition-for.js';
 import { CredentialCache } from './credential-cache.js';
 import { EntryRegistry } from './entry-registry.js';
 import type { EmitEvent, ManagerEvents } from './events.js';
+import { grantKindOf, isMinted } from './grant-kind.js';
+import { IdpAssertions } from './idp-assertion.js';
+import { type IdpLoginOutcome, loginToIdentityProvider } from './idp-login.js';
 import { mayPromptImplicitly } from './interactivity.js';
 import { LoginSession } from './login-session.js';
 import type { LoginOptions, LoginResult } from './login-types.js';
@@ -78,7 +82,17 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     // with the redactor; `this.store` stays the host's own object.
     this.parts = registeringSecrets(this.store);
     this.cache = new CredentialCache(this.parts, settings.logger, emit);
-    this.refresh = new RefreshFlight(settings, this.parts, this.cache, emit);
+    const idps = new IdpAssertions(settings, this.parts);
+    this.refresh = new RefreshFlight(settings, this.parts, this.cache, emit, async (entry) => {
+      const acquisition = await acquisitionFor(entry, settings, idps);
+      if (!acquisition) return undefined;
+      return {
+        acquisition,
+        scope: entry.config.scope,
+        issuer: entry.config.issuer,
+        clientDescription: clientDescription(entry.config),
+      };
+    });
     this.logins = new LoginSession(settings, this.parts, this.cache, emit, (entry) => this.statusOf(entry));
     this.tokens = new TokenSource(
       settings,
@@ -181,7 +195,31 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    * `options.scope`) keeps the unexpired part of that note its grant does not include.
    */
   async login(name: string, options: LoginOptions = {}): Promise<LoginResult> {
-    return this.logins.login(await this.registry.resolve(name), options, options.scope === undefined);
+    const entry = await this.registry.resolve(name);
+    if (isMinted(grantKindOf(entry.config))) {
+      // No person to ask: a login mints one token now (through the refresh transaction) and reports it.
+      await this.cache.reload(entry);
+      await this.refresh.run(entry, {
+        kind: 'forced',
+        basedOn: entry.record ? versionOf(entry.record) : undefined,
+      });
+      return { server: name, joined: false, status: this.statusOf(entry) };
+    }
+    return this.logins.login(entry, options, options.scope === undefined);
+  }
+
+  /**
+   * Signs in at an enterprise identity provider (`mcp-oauth login --idp NAME`): an OpenID Connect
+   * login whose ID token, the identity assertion, is stored as a credential of its own under
+   * (account, `idp:NAME`). Every server configured with `oauth.idp: NAME` exchanges it for its
+   * ID-JAG at its next mint. `idp` comes from the `idps:` of config.yaml (see `loadConfig`).
+   */
+  async loginIdentityProvider(
+    idp: IdentityProviderConfig,
+    options: LoginOptions = {},
+  ): Promise<IdpLoginOutcome> {
+    this.registry.assertOpen();
+    return loginToIdentityProvider(this.settings, this.parts, idp, options);
   }
 
   /**
@@ -288,6 +326,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   private statusOf(entry: ServerEntry): ServerStatus {
     return serverStatus({
       name: entry.name,
+      grant: grantKindOf(entry.config),
       serverUrl: entry.serverUrl,
       record: entry.record,
       loadError: entry.loadError,

@@ -6,6 +6,7 @@ import type { EmitEvent } from './events.js';
 import { type RefreshReason, runRefreshTransaction } from './refresh-transaction.js';
 import type { ServerEntry } from './server-entry.js';
 import { type ManagerSettings, skewMsFor } from './settings.js';
+import type { MintPlan } from './transaction-types.js';
 
 /**
  * The in-process single flight over the refresh transaction: however many callers need a new
@@ -19,6 +20,9 @@ export class RefreshFlight {
     private readonly store: CredentialStore,
     private readonly cache: CredentialCache,
     private readonly emit: EmitEvent,
+    /** The mint plan of a server whose tokens are minted; undefined for one that refreshes. */
+    private readonly mintPlanFor: (entry: ServerEntry) => Promise<MintPlan | undefined> = async () =>
+      undefined,
   ) {}
 
   /** A new access token for `entry`, joining the flight in progress if there is one. */
@@ -50,6 +54,7 @@ export class RefreshFlight {
   private async transact(entry: ServerEntry, reason: RefreshReason): Promise<string> {
     const { settings } = this;
     try {
+      const mint = await this.mintPlanFor(entry);
       const outcome = await runRefreshTransaction(
         {
           store: this.store,
@@ -62,6 +67,7 @@ export class RefreshFlight {
           requestTimeoutMs: settings.requestTimeoutMs,
           lock: settings.lock,
           hooks: settings.hooks,
+          mint,
         },
         reason,
       );
@@ -75,7 +81,12 @@ export class RefreshFlight {
       await this.cache.adopt(entry, outcome.record, outcome.kind === 'refreshed' ? 'refreshed' : 'external');
       return outcome.record.tokens!.accessToken;
     } catch (error) {
-      if (error instanceof NeedsReauthError) throw error;
+      if (error instanceof NeedsReauthError) {
+        // From a mint: the identity provider's sign-in is missing or expired (`login --idp`).
+        if (error.command !== settings.reloginCommand(entry.name))
+          this.emit('needs-reauth', { server: entry.name, command: error.command, reason: error.reason });
+        throw error;
+      }
       if (
         error instanceof RefreshFailure ||
         error instanceof LockTimeoutError ||

@@ -1,7 +1,4 @@
-import type { FetchLike } from '@modelcontextprotocol/client';
-import type { Clock } from '../clock.js';
 import { CorruptCredentialError, NewerSchemaError } from '../errors.js';
-import type { Logger } from '../logger.js';
 import { RefreshFailure } from '../oauth/refresh-failure.js';
 import { withTimeout } from '../oauth/timeout-fetch.js';
 import {
@@ -10,44 +7,17 @@ import {
   sameVersion,
   versionOf,
 } from '../store/credential-record.js';
-import type { CredentialKey, CredentialStore } from '../store/credential-store.js';
-import { type LockSettings, underCredentialLock } from './credential-lock.js';
+import { underCredentialLock } from './credential-lock.js';
+import { runMintStep } from './mint-step.js';
+import type { RefreshReason, TransactionContext, TransactionOutcome } from './transaction-types.js';
 import { checkCredential, holdsGrant, REASONS } from './usability.js';
 
-/** Why a refresh was asked for; decides when a record another process wrote can be adopted instead. */
-export type RefreshReason =
-  /** The token is expired or inside the skew window. */
-  | { kind: 'expiry' }
-  /** The server rejected this exact access token (a 401). */
-  | { kind: 'rejected'; token: string }
-  /** Refresh now, even if valid (`mcp-oauth refresh`), unless the record changed since `basedOn`. */
-  | { kind: 'forced'; basedOn: RecordVersion | undefined };
-
-/** How a transaction ended: a new token, another process's token adopted, or a login needed. */
-export type TransactionOutcome =
-  | { kind: 'refreshed'; record: CredentialRecord }
-  | { kind: 'adopted'; record: CredentialRecord }
-  | { kind: 'needs_reauth'; record: CredentialRecord | undefined; reason: string };
-
-/** What one transaction works with: the credential's key and server, and the manager's settings. */
-export interface TransactionContext {
-  store: CredentialStore;
-  key: CredentialKey;
-  serverUrl: string;
-  fetchFn: FetchLike;
-  clock: Clock;
-  logger: Logger;
-  skewMs: number;
-  requestTimeoutMs: number;
-  lock: LockSettings;
-  hooks: TransactionHooks | undefined;
-}
-
-/** Test-only seams (crash injection in the cross-process suites). */
-export interface TransactionHooks {
-  afterLock?(): void | Promise<void>;
-  afterRefreshResponse?(): void | Promise<void>;
-}
+export type {
+  RefreshReason,
+  TransactionContext,
+  TransactionHooks,
+  TransactionOutcome,
+} from './transaction-types.js';
 
 /**
  * The refresh transaction, the one path every refresh takes (docs/ARCHITECTURE.md):
@@ -72,6 +42,8 @@ export async function runRefreshTransaction(
       }
       throw error;
     }
+    // Minting is another kind of refresh: same lock, same re-read, same compare-and-set.
+    if (ctx.mint) return runMintStep(ctx, ctx.mint, stored, reason);
     const check = checkCredential(stored, {
       serverUrl: ctx.serverUrl,
       now: ctx.clock.now(),

@@ -1,5 +1,6 @@
 import type { CredentialRecord } from '../store/credential-record.js';
 import type { CredentialState } from './expiry.js';
+import type { GrantKind } from './grant-kind.js';
 import { type CredentialCheck, checkCredential } from './usability.js';
 
 /** One server's credential as `status` shows it: never a token or a secret. */
@@ -14,6 +15,8 @@ export interface ServerStatus {
   scopes: string[];
   issuer: string | null;
   clientKind: 'preregistered' | 'cimd' | 'dcr' | null;
+  /** How tokens are obtained (see grant-kind.ts). */
+  grant: GrantKind;
   /** Why the credential is not usable (or could not be read), for a person. */
   error: string | null;
 }
@@ -37,6 +40,8 @@ export function stateOf(
 /** The status row of one server from the record this process holds for it. */
 export function serverStatus(input: {
   name: string;
+  /** Default `authorization_code`. */
+  grant?: GrantKind;
   serverUrl: string;
   record: CredentialRecord | undefined;
   loadError: Error | undefined;
@@ -55,6 +60,7 @@ export function serverStatus(input: {
     scopes: record?.tokens?.scope?.split(/\s+/).filter(Boolean) ?? [],
     issuer: record?.binding.issuer ?? null,
     clientKind: record?.client?.kind ?? null,
+    grant: input.grant ?? 'authorization_code',
     error: errorOf(check, input.loadError, record),
   };
 }

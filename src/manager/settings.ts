@@ -82,6 +82,8 @@ export interface ManagerSettings {
   interactive: Interactive;
   account: string | undefined;
   reloginCommand: (server: string) => string;
+  /** The command that signs in to an enterprise identity provider again (`login --idp NAME`). */
+  idpLoginCommand: (idp: string) => string;
   refreshSkewMs: number;
   requestTimeoutMs: number;
   lock: LockSettings;
@@ -100,6 +102,8 @@ export function resolveSettings(options: OAuthManagerOptions): ManagerSettings {
     interactive: options.interactive ?? 'auto',
     account: options.account,
     reloginCommand: reloginCommandOf(options),
+    idpLoginCommand: (idp) =>
+      `mcp-oauth${options.home ? ` --home ${shellQuote(options.home)}` : ''} login --idp ${shellQuote(idp)}`,
     refreshSkewMs: options.refreshSkewMs ?? DEFAULT_REFRESH_SKEW_MS,
     requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
     lock: {

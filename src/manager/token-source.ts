@@ -2,6 +2,7 @@ import { NeedsReauthError } from '../errors.js';
 import type { CredentialCache } from './credential-cache.js';
 import type { EmitEvent } from './events.js';
 import { freshness } from './expiry.js';
+import { grantKindOf, isMinted } from './grant-kind.js';
 import { mayPromptImplicitly } from './interactivity.js';
 import type { LoginOptions } from './login-types.js';
 import type { Challenge } from './provider-port.js';
@@ -77,6 +78,13 @@ export class TokenSource {
   ): Promise<boolean> {
     await this.cache.ensureCurrent(entry);
     const current = holdsGrant(entry.record, entry.serverUrl) ? entry.record?.tokens?.accessToken : undefined;
+    if (isMinted(grantKindOf(entry.config))) {
+      // No person and no login: a token the server rejected is minted again (or adopted).
+      const rejected = failedAccessToken ?? current;
+      if (current && rejected !== current) return true;
+      await this.refresh.run(entry, rejected ? { kind: 'rejected', token: rejected } : { kind: 'expiry' });
+      return true;
+    }
     if (failedAccessToken === null || !current) {
       // The request carried no token (there was no usable credential): a login is the recovery.
       if (current) return true; // one appeared meanwhile (another call's login, another process)
@@ -192,7 +200,11 @@ export class TokenSource {
   private async usableToken(entry: ServerEntry): Promise<string | undefined> {
     await this.cache.ensureCurrent(entry);
     const check = this.check(entry);
-    if (!check.ok) return undefined;
+    if (!check.ok) {
+      // A minted credential needs no login: a missing or unusable one is minted now.
+      if (isMinted(grantKindOf(entry.config))) return this.refresh.run(entry, { kind: 'expiry' });
+      return undefined;
+    }
     if (check.freshness === 'fresh') return check.tokens.accessToken;
     if (check.freshness === 'expiring') {
       // Still valid: refresh in the background, never making this caller wait.

@@ -60,7 +60,8 @@ export async function runAuthorizationCodeFlow(input: {
   server: string;
   config: OAuthConfig;
   discovery: StoredDiscovery;
-  resource: string;
+  /** RFC 8707 `resource`; undefined for a sign-in at an identity provider (no resource). */
+  resource: string | undefined;
   scope: string | undefined;
   storedClient: StoredClient | undefined;
   fetchFn: FetchLike;
@@ -106,10 +107,12 @@ export async function runAuthorizationCodeFlow(input: {
           ...(input.scope ? { scope: input.scope } : {}),
           state,
           // The string as published: new URL() would add a `/` to a bare origin (RFC 8707 exact match).
-          resource: input.resource,
+          ...(input.resource !== undefined ? { resource: input.resource } : {}),
         },
       );
       registerSecret(codeVerifier);
+      // OIDC Core §3.1.2.1: which account to preselect (`oauth.login_hint`).
+      if (input.config.loginHint) authorizationUrl.searchParams.set('login_hint', input.config.loginHint);
       input.onPhase?.('wait for the authorization response');
       const response = await receive(input, listener, authorizationUrl.href, state, expectedIssuer(metadata));
       input.onPhase?.('token exchange');
@@ -124,7 +127,7 @@ export async function runAuthorizationCodeFlow(input: {
           iss: response.iss,
           codeVerifier,
           redirectUri: listener.redirectUri,
-          resource: input.resource,
+          ...(input.resource !== undefined ? { resource: input.resource } : {}),
           fetchFn: captured.fetchFn,
         });
       } catch (error) {

@@ -130,6 +130,7 @@ describe('runs, in-process', () => {
       'scopes',
       'issuer',
       'clientKind',
+      'grant',
       'error',
     ]);
     expect(JSON.parse(refreshed.stdout)).toMatchObject({ name: 'kit', state: 'valid', error: null });

@@ -60,6 +60,7 @@ describe('mcp-oauth: add, login, status, token, refresh, logout', () => {
       'scopes',
       'issuer',
       'clientKind',
+      'grant',
       'error',
     ]);
     expect(row).toMatchObject({
@@ -81,7 +82,7 @@ describe('mcp-oauth: add, login, status, token, refresh, logout', () => {
     const table = await cli(['status']);
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(
-      /^SERVER +STATE +EXPIRES IN +SCOPES +ISSUER +CLIENT\nkit +valid +(59m|1h) +/,
+      /^SERVER +STATE +EXPIRES IN +SCOPES +ISSUER +CLIENT +GRANT\nkit +valid +(59m|1h) +/,
     );
     for (const secret of secrets) expect(table.stdout + table.stderr).not.toContain(secret);
 

@@ -142,7 +142,7 @@ servers:
     expect((await loadConfig(home)).servers.size).toBe(0);
     const nowhere = join(dirname(home), 'no-such-home');
     const loaded = await loadConfig(nowhere);
-    expect(loaded).toEqual({ file: join(nowhere, 'config.yaml'), servers: new Map() });
+    expect(loaded).toEqual({ file: join(nowhere, 'config.yaml'), servers: new Map(), idps: new Map() });
     expect(await exists(nowhere)).toBe(false);
   });
 

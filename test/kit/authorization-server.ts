@@ -1,7 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { exportJWK, generateKeyPair } from 'jose';
-import type { Configuration, KoaContextWithOIDC, default as Provider } from 'oidc-provider';
+import { decodeJwt, exportJWK, generateKeyPair, type JSONWebKeySet } from 'jose';
+import type { ClientMetadata, Configuration, KoaContextWithOIDC, default as Provider } from 'oidc-provider';
+import { autoApprove } from './auto-approve.js';
+import {
+  type JwtBearerAssertionRecord,
+  registerJwtBearerGrant,
+  type TrustedIssuer,
+} from './jwt-bearer-grant.js';
 import { closeHttpServer, listenOnLoopback } from './loopback-server.js';
 import { OidcMemoryStore } from './oidc-memory-store.js';
 
@@ -39,6 +45,34 @@ export interface AuthorizationServerOptions {
    * memory (undefined answers 404), so no request leaves the machine. Default: no CIMD.
    */
   clientIdMetadataDocument?: (clientId: string) => Record<string, unknown> | undefined;
+  /**
+   * Pre-registered clients (oidc-provider client metadata), e.g. from {@link machineClient}: a
+   * `client_credentials` client authenticating with a secret or `private_key_jwt` (its `jwks`).
+   */
+  clients?: ClientMetadata[];
+  /**
+   * Issuers whose ID-JAGs (`typ: oauth-id-jag+jwt`) the RFC 7523 JWT bearer grant accepts, e.g.
+   * a kit identity provider's `{ issuer, jwks }`. More with trustIdentityProvider().
+   */
+  trustedIdentityProviders?: TrustedIssuer[];
+  /** Issuers whose workload JWTs (any other `typ`) the JWT bearer grant accepts. */
+  trustedWorkloadIssuers?: TrustedIssuer[];
+  /** 'reject': a JWT bearer assertion whose (iss, jti) was presented before gets invalid_grant. Default 'allow' (a platform's workload token is presented until it rotates). */
+  assertionReplay?: 'allow' | 'reject';
+}
+
+/** The claims of a `private_key_jwt` client assertion (RFC 7523 §3), as the token endpoint received it. */
+export interface ClientAssertionRecord {
+  iss?: string;
+  sub?: string;
+  aud?: string | string[];
+  exp?: number;
+  iat?: number;
+  jti?: string;
+  /** The response's status: 200, or 401 when oidc-provider refused it (bad key, replayed jti...). */
+  status: number;
+  /** The error oidc-provider answered with ('' when accepted). */
+  error: string;
 }
 
 export interface AuthorizationServerStats {
@@ -61,11 +95,27 @@ export interface AuthorizationServerStats {
   refreshTokensSeen: string[];
   /** The RFC 8707 `resource` of every refresh request ('' when absent), in order. */
   refreshResources: string[];
+  /** Every token request by `grant_type` (successful or not). */
+  grantRequests: Record<string, number>;
+  /** Successful token responses by `grant_type`. */
+  grantSuccesses: Record<string, number>;
+  /** Every `client_assertion` presented (private_key_jwt), decoded, in order. */
+  clientAssertions: ClientAssertionRecord[];
+  /** Client assertions whose (iss, jti) had been presented before (oidc-provider refuses them). */
+  replayedClientAssertions: number;
+  /** Every JWT bearer grant assertion (ID-JAG or workload JWT), in order. */
+  jwtBearerAssertions: JwtBearerAssertionRecord[];
 }
 
 export interface TestAuthorizationServer {
   /** The issuer identifier (what the metadata says). */
   issuer: string;
+  /** Its token endpoint (under the issuer). */
+  tokenEndpoint: string;
+  /** Trusts one more issuer of ID-JAGs for the JWT bearer grant (e.g. an IdP started later). */
+  trustIdentityProvider(idp: TrustedIssuer): void;
+  /** Trusts one more issuer of workload JWTs for the JWT bearer grant. */
+  trustWorkloadIssuer(issuer: TrustedIssuer): void;
   /** Where it actually listens (differs from issuer behind a proxy). */
   listenUrl: string;
   stats: AuthorizationServerStats;
@@ -102,6 +152,35 @@ function emptyStats(): AuthorizationServerStats {
     authorizations: 0,
     refreshTokensSeen: [],
     refreshResources: [],
+    grantRequests: {},
+    grantSuccesses: {},
+    clientAssertions: [],
+    replayedClientAssertions: 0,
+    jwtBearerAssertions: [],
+  };
+}
+
+/**
+ * Metadata of a pre-registered machine client (no redirect URIs): the `client_credentials` grant
+ * (and the JWT bearer grant where `grantTypes` says so), authenticating with `client_secret_basic`,
+ * `client_secret_post` (a `secret`), `private_key_jwt` (the public `jwks`) or `none`.
+ */
+export function machineClient(options: {
+  clientId: string;
+  authMethod: 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+  secret?: string;
+  jwks?: JSONWebKeySet;
+  /** Default ['client_credentials']. */
+  grantTypes?: string[];
+}): ClientMetadata {
+  return {
+    client_id: options.clientId,
+    ...(options.secret !== undefined ? { client_secret: options.secret } : {}),
+    ...(options.jwks ? { jwks: options.jwks } : {}),
+    token_endpoint_auth_method: options.authMethod,
+    grant_types: options.grantTypes ?? ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
   };
 }
 
@@ -110,7 +189,7 @@ let oidcProviderModule: Promise<OidcProviderModule> | undefined;
 
 // oidc-provider 9 prints "Unsupported runtime" on Node 20 when its module is
 // first evaluated; the kit runs on Node 20 on purpose, so drop that one line.
-function loadOidcProvider(): Promise<OidcProviderModule> {
+export function loadOidcProvider(): Promise<OidcProviderModule> {
   oidcProviderModule ??= (async () => {
     const warn = console.warn;
     console.warn = (...args: unknown[]) => {
@@ -166,7 +245,7 @@ export async function startAuthorizationServer(
       return;
     }
     if (path.startsWith('/interaction/')) {
-      autoApprove(provider, req, res).catch((error: unknown) => {
+      autoApprove(provider, req, res, TEST_ACCOUNT_ID).catch((error: unknown) => {
         if (!res.headersSent) res.writeHead(400, { 'content-type': 'text/plain' });
         res.end(`interaction failed: ${error instanceof Error ? error.message : String(error)}`);
       });
@@ -180,6 +259,7 @@ export async function startAuthorizationServer(
 
   const configuration: Configuration = {
     adapter: (model: string) => store.adapterFor(model),
+    ...(options.clients ? { clients: options.clients } : {}),
     jwks: { keys: [signingKey] },
     cookies: { keys: [randomBytes(32).toString('hex')] },
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
@@ -205,6 +285,7 @@ export async function startAuthorizationServer(
     },
     ttl: {
       AccessToken: () => accessTtl,
+      ClientCredentials: () => accessTtl,
       AuthorizationCode: 120,
       DeviceCode: 600,
       IdToken: 3600,
@@ -221,6 +302,7 @@ export async function startAuthorizationServer(
       : {}),
     features: {
       devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
       registration: { enabled: options.registration !== 'absent' },
       ...(options.clientIdMetadataDocument
         ? { clientIdMetadataDocument: { enabled: true, ack: 'draft-02' } }
@@ -262,6 +344,17 @@ export async function startAuthorizationServer(
   const created = new ProviderClass(issuer, configuration);
   provider = created;
   countEndpoints(created, () => stats);
+  const jwtBearer = registerJwtBearerGrant(created, errors, {
+    issuer,
+    tokenEndpoint: `${issuer}${TOKEN_PATH}`,
+    scopes,
+    accessTokenTtl: () => accessTtl,
+    signingKey: { privateKey, kid: signingKey.kid },
+    identityProviders: options.trustedIdentityProviders ?? [],
+    workloadIssuers: options.trustedWorkloadIssuers ?? [],
+    rejectReplays: options.assertionReplay === 'reject',
+    record: (entry) => stats.jwtBearerAssertions.push(entry),
+  });
   created.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const grantType = str(ctx.oidc.params?.grant_type);
     if (grantType === 'authorization_code') stats.authorizationCodeGrants += 1;
@@ -283,6 +376,9 @@ export async function startAuthorizationServer(
 
   return {
     issuer,
+    tokenEndpoint: `${issuer}${TOKEN_PATH}`,
+    trustIdentityProvider: (idp) => jwtBearer.trust('id-jag', idp),
+    trustWorkloadIssuer: (workload) => jwtBearer.trust('workload', workload),
     listenUrl,
     get stats() {
       return stats;
@@ -371,6 +467,11 @@ function countEndpoints(provider: Provider, getStats: () => AuthorizationServerS
     if (oidcCtx.oidc?.route !== 'token') return;
     const body = oidcCtx.oidc.body ?? {};
     stats.tokenRequests += 1;
+    const grantType = str(body.grant_type) ?? '';
+    stats.grantRequests[grantType] = (stats.grantRequests[grantType] ?? 0) + 1;
+    if (ctx.status === 200) stats.grantSuccesses[grantType] = (stats.grantSuccesses[grantType] ?? 0) + 1;
+    const assertion = str(body.client_assertion);
+    if (assertion !== undefined) recordClientAssertion(stats, assertion, ctx.status, ctx.body);
     if (body.grant_type === 'refresh_token') {
       stats.refreshRequests += 1;
       const presented = str(body.refresh_token);
@@ -382,36 +483,36 @@ function countEndpoints(provider: Provider, getStats: () => AuthorizationServerS
   });
 }
 
-// Plays the user: signs in as TEST_ACCOUNT_ID, then grants every scope and
-// resource the client asked for. oidc-provider answers each step with a 303
-// back to the authorization endpoint, so a browser only follows redirects.
-async function autoApprove(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const details = await provider.interactionDetails(req, res);
-  const { prompt, params, session } = details;
-  if (prompt.name === 'login') {
-    await provider.interactionFinished(
-      req,
-      res,
-      { login: { accountId: TEST_ACCOUNT_ID } },
-      { mergeWithLastSubmission: false },
-    );
-    return;
+function recordClientAssertion(
+  stats: AuthorizationServerStats,
+  assertion: string,
+  status: number,
+  responseBody: unknown,
+): void {
+  let claims: Record<string, unknown> = {};
+  try {
+    claims = decodeJwt(assertion);
+  } catch {
+    // Recorded with no claims: the test sees that something unreadable was sent.
   }
-  if (prompt.name !== 'consent') throw new Error(`unexpected prompt ${prompt.name}`);
-
-  const grant =
-    (details.grantId ? await provider.Grant.find(details.grantId) : undefined) ??
-    new provider.Grant({ accountId: session?.accountId ?? TEST_ACCOUNT_ID, clientId: str(params.client_id) });
-  const missing = prompt.details as {
-    missingOIDCScope?: string[];
-    missingOIDCClaims?: string[];
-    missingResourceScopes?: Record<string, string[]>;
+  const record: ClientAssertionRecord = {
+    iss: str(claims.iss),
+    sub: str(claims.sub),
+    aud:
+      typeof claims.aud === 'string' || Array.isArray(claims.aud)
+        ? (claims.aud as string | string[])
+        : undefined,
+    exp: typeof claims.exp === 'number' ? claims.exp : undefined,
+    iat: typeof claims.iat === 'number' ? claims.iat : undefined,
+    jti: str(claims.jti),
+    status,
+    error: str((responseBody as { error?: unknown } | undefined)?.error) ?? '',
   };
-  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
-  for (const [resource, resourceScopes] of Object.entries(missing.missingResourceScopes ?? {})) {
-    grant.addResourceScope(resource, resourceScopes.join(' '));
+  if (
+    record.jti !== undefined &&
+    stats.clientAssertions.some((a) => a.iss === record.iss && a.jti === record.jti)
+  ) {
+    stats.replayedClientAssertions += 1;
   }
-  const grantId = await grant.save();
-  await provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+  stats.clientAssertions.push(record);
 }

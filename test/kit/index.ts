@@ -7,8 +7,11 @@ import { type McpTestServerOptions, startMcpServer, type TestMcpServer } from '.
 
 export * from './authorization-server.js';
 export * from './fault-proxy.js';
+export * from './identity-provider.js';
+export * from './jwt-bearer-grant.js';
 export * from './mcp-server.js';
 export * from './scripted-browser.js';
+export * from './workload-issuer.js';
 
 export interface TestbedOptions {
   as?: AuthorizationServerOptions;

@@ -12,9 +12,9 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Forks a child host (real process, tsx loader) and waits until it is ready. */
-export async function startChild(env: Record<string, string>): Promise<Child> {
-  const child = fork(childScript, [], {
+/** Forks a child host (real process, tsx loader; child-host.ts unless `script` says otherwise) and waits until it is ready. */
+export async function startChild(env: Record<string, string>, script: string = childScript): Promise<Child> {
+  const child = fork(script, [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -14,6 +14,8 @@ export type LoginFlow = NonNullable<LoginOptions['flow']>;
 /** The arguments of `mcp-oauth login <server> [--no-browser | --device]`. */
 export interface LoginInput {
   server: string;
+  /** `--idp NAME`: sign in at that identity provider of `idps:` instead of a server. */
+  idp?: string;
   /** browser (default), paste (`--no-browser`) or device (`--device`). */
   flow: LoginFlow;
 }
@@ -23,7 +25,11 @@ export function registerLogin(program: Command, dispatch: Dispatch): void {
   program
     .command('login')
     .description('log in to a configured server (replaces its credential only when the login succeeds)')
-    .argument('<server>', 'server name, as in `mcp-oauth servers list`')
+    .argument('[server]', 'server name, as in `mcp-oauth servers list`')
+    .option(
+      '--idp <name>',
+      'sign in at an enterprise identity provider of idps: (its sign-in serves every server with oauth.idp)',
+    )
     .option('--no-browser', 'do not open a browser: print the URL, then read the redirected URL on stdin')
     .option('--device', 'use the device authorization grant (RFC 8628): enter a code on any device')
     .addHelpText(
@@ -35,18 +41,41 @@ Examples:
   $ mcp-oauth login notion
   $ mcp-oauth login notion --no-browser     # over SSH: paste the redirected URL back
   $ mcp-oauth login notion --device         # enter a code on your phone
+  $ mcp-oauth login --idp corp              # sign in at the company IdP (servers with oauth.idp: corp)
   $ mcp-oauth --json login notion`,
     )
-    .action((server: string, options: { browser: boolean; device?: boolean }, command: Command) => {
-      if (options.device && !options.browser) {
-        command.error('error: --device and --no-browser cannot be used together', {
-          exitCode: 2,
-          code: 'commander.conflictingOption',
+    .action(
+      (
+        server: string | undefined,
+        options: { browser: boolean; device?: boolean; idp?: string },
+        command: Command,
+      ) => {
+        if ((server === undefined) === (options.idp === undefined)) {
+          const neither = server === undefined;
+          command.error(
+            neither
+              ? "error: missing required argument 'server' (or --idp NAME)"
+              : 'error: give a server or --idp NAME, not both',
+            {
+              exitCode: 2,
+              code: 'commander.missingArgument',
+            },
+          );
+        }
+        if (options.device && !options.browser) {
+          command.error('error: --device and --no-browser cannot be used together', {
+            exitCode: 2,
+            code: 'commander.conflictingOption',
+          });
+        }
+        const flow: LoginFlow = options.device ? 'device' : options.browser ? 'browser' : 'paste';
+        return dispatch(command, runLogin, {
+          server: server ?? '',
+          flow,
+          ...(options.idp ? { idp: options.idp } : {}),
         });
-      }
-      const flow: LoginFlow = options.device ? 'device' : options.browser ? 'browser' : 'paste';
-      return dispatch(command, runLogin, { server, flow });
-    });
+      },
+    );
 }
 
 /**
@@ -54,7 +83,8 @@ Examples:
  * status); the credential is replaced only on success. Ctrl-C or SIGTERM cancels it, committing nothing
  * (exit 130 / 143).
  */
-export async function runLogin(ctx: CliContext, { server, flow }: LoginInput): Promise<void> {
+export async function runLogin(ctx: CliContext, { server, flow, idp }: LoginInput): Promise<void> {
+  if (idp !== undefined) return runIdpLogin(ctx, idp, flow);
   // An explicit `login` is the person asking: 'always' lets it run whatever the context (no TTY,
   // CI, a pipe on stdin for --no-browser).
   const result = await withSession(ctx, 'always', async ({ manager, use }) => {
@@ -67,7 +97,46 @@ export async function runLogin(ctx: CliContext, { server, flow }: LoginInput): P
   }
   // `joined`: another process ran the authorization; this one waited for it and reports it.
   const how = result.joined ? ' through the login another process was running' : '';
-  ctx.out.result(ctx.out.success(`Logged in to ${server}${how} (${expirySummary(result.status, true)})`));
+  // A client-credentials or JWT bearer server has no login: a token was minted for it.
+  const what =
+    result.status.grant === 'authorization_code'
+      ? `Logged in to ${server}${how}`
+      : `Obtained a token for ${server} (${result.status.grant})`;
+  ctx.out.result(ctx.out.success(`${what} (${expirySummary(result.status, true)})`));
+}
+
+/** `login --idp NAME`: the sign-in at an identity provider of `idps:`; its assertion is stored, never printed. */
+async function runIdpLogin(ctx: CliContext, name: string, flow: LoginFlow): Promise<void> {
+  const { loadConfig } = await import('../../config/index.js');
+  const { ConfigError } = await import('../../errors.js');
+  const config = await loadConfig(ctx.home, ctx.io.env);
+  const idp = config.idps.get(name);
+  if (idp === undefined)
+    throw new ConfigError(
+      `Unknown identity provider '${name}': add it under idps: in ${config.file}${config.idps.size ? ` (known: ${[...config.idps.keys()].join(', ')})` : ''}.`,
+      { file: config.file },
+    );
+  if (idp instanceof Error) throw idp;
+  const outcome = await withSession(
+    ctx,
+    'always',
+    ({ manager }) =>
+      manager.loginIdentityProvider(idp, {
+        flow: flow === 'device' ? 'browser' : flow,
+        prompt: (p) => ctx.io.stderr.write(`${renderPrompt(p, ctx.out.errStyle)}\n`),
+        input: ctx.io.stdin,
+      }),
+    undefined,
+  );
+  if (ctx.json) {
+    ctx.out.json(outcome);
+    return;
+  }
+  ctx.out.result(
+    ctx.out.success(
+      `Signed in at identity provider ${name} (${outcome.issuer})${outcome.expiresAt ? `; the sign-in lasts until ${outcome.expiresAt}` : ''}`,
+    ),
+  );
 }
 
 async function loginWithPrompts(

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ServerStatus } from '../../index.js';
 import { redactText } from '../../logger.js';
+import { grantKindOf } from '../../manager/grant-kind.js';
 import { displayText } from '../../terminal-text.js';
 import type { CliContext, Session } from '../context.js';
 import { readConfig, withSession } from '../context.js';
@@ -96,6 +97,7 @@ async function statusOf(session: Session, name: string): Promise<ServerStatus> {
       scopes: [],
       issuer: null,
       clientKind: null,
+      grant: grantKindOf(configured.oauth),
       error: error instanceof Error ? error.message : String(error),
     };
   }
@@ -112,7 +114,7 @@ function renderStatusTable(ctx: CliContext, statuses: ServerStatus[]): string {
     logged_out: style.dim,
   };
   return renderTable(
-    ['SERVER', 'STATE', 'EXPIRES IN', 'SCOPES', 'ISSUER', 'CLIENT'],
+    ['SERVER', 'STATE', 'EXPIRES IN', 'SCOPES', 'ISSUER', 'CLIENT', 'GRANT'],
     // Scopes, issuer and client kind come from servers (and a name from a file someone may
     // share): each cell on one line, without control characters.
     statuses.map((s) => [
@@ -122,6 +124,7 @@ function renderStatusTable(ctx: CliContext, statuses: ServerStatus[]): string {
       s.scopes.length > 0 ? displayText(s.scopes.join(' ')) : '-',
       s.issuer !== null ? displayText(s.issuer) : '-',
       s.clientKind !== null ? displayText(s.clientKind) : '-',
+      s.grant,
     ]),
     {
       header: style.bold,
