@@ -5,8 +5,10 @@ import { registerRefresh } from './commands/refresh.js';
 import { registerServers } from './commands/servers/index.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
+import { errorJson } from './error-hint.js';
 import { ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
 import type { CliIO } from './io.js';
+import { terminalSafeJson } from './output.js';
 import { reportError } from './report-error.js';
 import { type Dispatch, dispatchTo } from './runner.js';
 import { packageVersion } from './version.js';
@@ -67,12 +69,22 @@ export async function run(argv: string[], io: CliIO): Promise<ExitCodeValue> {
     await program.parseAsync(argv);
     return ExitCode.ok;
   } catch (error) {
-    // Commander already printed its own message (usage errors) or the help/version text.
-    if (!(error instanceof CommanderError)) reportError(io, error, verboseRequested(program, argv));
+    const json = flagRequested(program, argv, 'json');
+    // Commander already printed its own message (usage errors) or the help/version text; with
+    // --json a usage error is also one JSON object on stdout.
+    if (!(error instanceof CommanderError))
+      reportError(io, error, flagRequested(program, argv, 'verbose'), json);
+    else if (json && error.exitCode !== 0) writeUsageErrorJson(io, error);
     return exitCodeFor(error);
   }
 }
 
-function verboseRequested(program: Command, argv: string[]): boolean {
-  return program.opts().verbose === true || argv.includes('--verbose');
+/** Whether `--NAME` was given: parsed when commander got that far, else found in argv. */
+function flagRequested(program: Command, argv: string[], name: 'json' | 'verbose'): boolean {
+  return program.opts()[name] === true || argv.includes(`--${name}`);
+}
+
+function writeUsageErrorJson(io: CliIO, error: CommanderError): void {
+  const message = error.message.replace(/^error: /, '');
+  io.stdout.write(`${terminalSafeJson({ error: errorJson(error, message) }, 2)}\n`);
 }
