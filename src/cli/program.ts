@@ -1,10 +1,12 @@
 import { Command, CommanderError } from 'commander';
+import { answerCompletion, registerCompletion } from './commands/completion.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
 import { registerRefresh } from './commands/refresh.js';
 import { registerServers } from './commands/servers/index.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
+import { COMPLETE_COMMAND } from './completion.js';
 import { errorJson } from './error-hint.js';
 import { ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
 import type { CliIO } from './io.js';
@@ -59,12 +61,18 @@ Example:
   registerToken(program, dispatch);
   registerRefresh(program, dispatch);
   registerServers(program, dispatch);
+  registerCompletion(program, dispatch);
   return program;
 }
 
 /** Runs the CLI on `argv` (process.argv form) with `io` and returns the exit code; never throws. */
 export async function run(argv: string[], io: CliIO): Promise<ExitCodeValue> {
   const program = buildProgram(io);
+  // The completion scripts' call back: its words are a partial command line, not one to parse.
+  if (argv[2] === COMPLETE_COMMAND) {
+    await answerCompletion(program, argv.slice(3), io);
+    return ExitCode.ok;
+  }
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;
