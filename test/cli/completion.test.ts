@@ -59,13 +59,13 @@ describe('shell completion', () => {
     );
     const script = [
       'eval "$(mcp-oauth completion bash)"',
-      'COMP_WORDS=(mcp-oauth logi); COMP_CWORD=1; _mcp_oauth; echo "1:${COMPREPLY[*]}"',
-      'COMP_WORDS=(mcp-oauth login b); COMP_CWORD=2; _mcp_oauth; echo "2:${COMPREPLY[*]}"',
+      'COMP_WORDS=(mcp-oauth logi); COMP_CWORD=1; _mcp_oauth; declare -p COMPREPLY',
+      'COMP_WORDS=(mcp-oauth login b); COMP_CWORD=2; _mcp_oauth; declare -p COMPREPLY',
     ].join('\n');
     const { stdout } = await exec('bash', ['-c', script], {
       env: cliEnv({ MCP_OAUTH_HOME: t.home, PATH: `${bin}:${process.env.PATH}` }),
     });
-    expect(stdout).toBe('1:login\n2:beta\n');
+    expect(stdout).toBe('declare -a COMPREPLY=([0]="login")\ndeclare -a COMPREPLY=([0]="beta")\n');
   });
 
   it('prints a script for zsh and fish that calls back the same command, and refuses another shell', async () => {
