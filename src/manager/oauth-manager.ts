@@ -11,6 +11,7 @@ import { mayPromptImplicitly } from './interactivity.js';
 import { LoginSession } from './login-session.js';
 import type { LoginOptions, LoginResult } from './login-types.js';
 import { type LogoutOutcome, logOut } from './logout.js';
+import { NoAuthObservations } from './no-auth-observation.js';
 import type { Challenge, ProviderPort } from './provider-port.js';
 import { RefreshFlight } from './refresh-flight.js';
 import { activeRefusal, noteRefusal, type ScopeRefusal } from './scope-refusal.js';
@@ -53,6 +54,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   private readonly refresh: RefreshFlight;
   private readonly logins: LoginSession;
   private readonly tokens: TokenSource;
+  private readonly noAuth: NoAuthObservations;
   /** Each server's provider, with the entry it was built for (a new entry means a new provider). */
   private readonly providers = new Map<string, { entry: ServerEntry; provider: ManagedProvider }>();
   private unwatch: (() => void) | undefined;
@@ -74,6 +76,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     }
     const emit = this.emit.bind(this) as EmitEvent;
     this.registry = new EntryRegistry(settings.account, this.home);
+    this.noAuth = new NoAuthObservations(this.home, settings.logger);
     // The parts see the store through a decorator that registers every secret they read or write
     // with the redactor; `this.store` stays the host's own object.
     this.parts = registeringSecrets(this.store);
@@ -147,7 +150,21 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     failedAccessToken?: string | null,
     challenge: Challenge = {},
   ): Promise<boolean> {
-    return this.tokens.handle401(this.registry.get(name), failedAccessToken, challenge);
+    const entry = this.registry.get(name);
+    // A 401 to a request without a credential: whatever was observed before, it needs a login now.
+    if (failedAccessToken === null)
+      await this.noAuth.note(entry.key, entry.serverUrl, false, this.settings.clock.now());
+    return this.tokens.handle401(entry, failedAccessToken, challenge);
+  }
+
+  /**
+   * A request sent without a credential got `status` (see ProviderPort): a 2xx records that
+   * `name` needs no authentication (`status` shows `no_auth`), a 401 clears that.
+   */
+  async noteUnauthenticatedAnswer(name: string, status: number): Promise<void> {
+    if (status !== 401 && (status < 200 || status > 299)) return;
+    const entry = this.registry.get(name);
+    await this.noAuth.note(entry.key, entry.serverUrl, status !== 401, this.settings.clock.now());
   }
 
   /** Refreshes now, even when the token is still valid (`mcp-oauth refresh`). */
@@ -245,7 +262,11 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   async status(name: string): Promise<ServerStatus> {
     const entry = await this.registry.resolve(name);
     await this.cache.reload(entry);
-    return this.statusOf(entry);
+    const status = this.statusOf(entry);
+    // No credential, and the server was seen answering without one: it needs no login.
+    if (status.state === 'logged_out' && (await this.noAuth.read(entry.key, entry.serverUrl)))
+      return { ...status, state: 'no_auth' };
+    return status;
   }
 
   /** May a request (not a person at the CLI) start an interactive login now? */

@@ -8,12 +8,14 @@ import type {
   StoredTokens,
 } from '../store/credential-record.js';
 import { runAuthorizationCodeFlow } from './authorization-code-flow.js';
-import { limitResponseSize } from './bounded-fetch.js';
+import { limitResponseSize, ResponseTooLargeError, urlOf } from './bounded-fetch.js';
 import type { OpenBrowser } from './browser.js';
 import { checkIssuerBinding, chooseClient } from './client-identity.js';
 import { runDeviceFlow } from './device-flow.js';
 import { discover, insecureEndpoint, issuerOf, resourceMismatch, resourceOf } from './discovery.js';
+import { NetworkError, safeUrl } from './network-error.js';
 import { selectScope } from './scope-selection.js';
+import { explainMissingMetadata } from './server-probe.js';
 import { withSignal } from './timeout-fetch.js';
 
 /** What a login asks its caller to show the person: the code flow's prompts, or a device code. */
@@ -90,13 +92,19 @@ export async function runLoginFlow(input: {
   };
   // Every request of the login (discovery, registration, code exchange, device polling) ends
   // with the deadline, and no response body is read past MAX_OAUTH_RESPONSE_BYTES.
-  const fetchFn = limitResponseSize(withSignal(input.fetchFn, deadline));
+  // The request last started, named when the deadline ends the login: which server did not answer.
+  let lastRequest: string | undefined;
+  const tracked: FetchLike = (url, init) => {
+    lastRequest = `${(init?.method ?? 'GET').toUpperCase()} ${safeUrl(urlOf(url))}`;
+    return input.fetchFn(url, init);
+  };
+  const fetchFn = limitResponseSize(withSignal(tracked, deadline));
   try {
     return await untilAborted(loginSteps({ ...input, fetchFn }, deadline, onPhase), deadline);
   } catch (error) {
     if (deadline.aborted) {
       const detail = timeout.aborted
-        ? `the ${phase} did not finish within ${timeoutMs / 1000} s (oauth.timeout); check that the server answers, or raise oauth.timeout`
+        ? `the ${phase} did not finish within ${timeoutMs / 1000} s (oauth.timeout${phase === 'metadata discovery' && lastRequest ? `; no answer to ${lastRequest}` : ''}); check that the server answers, or raise oauth.timeout`
         : `it was cancelled during the ${phase}`;
       throw new LoginError(input.server, detail, { cause: error });
     }
@@ -135,10 +143,24 @@ async function loginSteps(
   onPhase: (phase: LoginPhase) => void,
 ): Promise<LoginFlowResult> {
   onPhase('metadata discovery');
-  const discovery = await discover(input.serverUrl, {
-    fetchFn: input.fetchFn,
-    ...(input.resourceMetadataUrl ? { resourceMetadataUrl: input.resourceMetadataUrl } : {}),
-  });
+  let discovery: StoredDiscovery;
+  try {
+    discovery = await discover(input.serverUrl, {
+      fetchFn: input.fetchFn,
+      ...(input.resourceMetadataUrl ? { resourceMetadataUrl: input.resourceMetadataUrl } : {}),
+    });
+  } catch (error) {
+    // A network failure or the deadline says what it is; anything else (metadata that is not
+    // metadata: a `200 {}` everywhere) is explained by asking the server as an MCP client would.
+    if (error instanceof NetworkError || error instanceof McpOAuthError || deadline.aborted) throw error;
+    if (error instanceof ResponseTooLargeError) throw error;
+    throw await explainMissingMetadata({ ...input, fallback: error });
+  }
+  // No metadata at all (a base URL, a server that needs no authentication, not an MCP server):
+  // say which, instead of failing later at a registration endpoint that is not there.
+  if (!discovery.resourceMetadata && !discovery.authorizationServerMetadata) {
+    throw await explainMissingMetadata({ ...input, fallback: undefined });
+  }
   const insecure = insecureEndpoint(discovery);
   if (insecure) {
     throw new LoginError(
@@ -163,6 +185,12 @@ async function loginSteps(
   // A client registered with another authorization server is never reused.
   const storedClient = input.existing?.binding.issuer === issuer ? input.existing.client : undefined;
   if (input.flow === 'device') {
+    if (!discovery.authorizationServerMetadata?.device_authorization_endpoint) {
+      throw new LoginError(
+        input.server,
+        `the authorization server ${issuer} offers no device flow (its metadata has no device_authorization_endpoint); log in without --device (a browser), or with --no-browser (paste the redirected URL) where no browser can open`,
+      );
+    }
     onPhase('client registration');
     const { client } = await chooseClient({
       server: input.server,

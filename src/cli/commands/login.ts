@@ -16,6 +16,10 @@ export interface LoginInput {
   server: string;
   /** browser (default), paste (`--no-browser`) or device (`--device`). */
   flow: LoginFlow;
+  /** `--scope`: exactly this scope instead of the configured or advertised one. */
+  scope?: string;
+  /** `--force`: replace a working credential without asking. */
+  force?: boolean;
 }
 
 /** Defines `login <server>`; maps `--no-browser` / `--device` (exit 2 if both) to the flow for `dispatch`. */
@@ -26,6 +30,11 @@ export function registerLogin(program: Command, dispatch: Dispatch): void {
     .argument('<server>', 'server name, as in `mcp-oauth servers list`')
     .option('--no-browser', 'do not open a browser: print the URL, then read the redirected URL on stdin')
     .option('--device', 'use the device authorization grant (RFC 8628): enter a code on any device')
+    .option(
+      '--scope <scopes>',
+      'request exactly these scopes, space-separated (default: oauth.scope, else what the server advertises)',
+    )
+    .option('--force', 'replace a working credential without asking (asked only in a terminal)')
     .addHelpText(
       'after',
       `
@@ -35,18 +44,30 @@ Examples:
   $ mcp-oauth login notion
   $ mcp-oauth login notion --no-browser     # over SSH: paste the redirected URL back
   $ mcp-oauth login notion --device         # enter a code on your phone
+  $ mcp-oauth login notion --scope 'read write'
   $ mcp-oauth --json login notion`,
     )
-    .action((server: string, options: { browser: boolean; device?: boolean }, command: Command) => {
-      if (options.device && !options.browser) {
-        command.error('error: --device and --no-browser cannot be used together', {
-          exitCode: 2,
-          code: 'commander.conflictingOption',
+    .action(
+      (
+        server: string,
+        options: { browser: boolean; device?: boolean; scope?: string; force?: boolean },
+        command: Command,
+      ) => {
+        if (options.device && !options.browser) {
+          command.error('error: --device and --no-browser cannot be used together', {
+            exitCode: 2,
+            code: 'commander.conflictingOption',
+          });
+        }
+        const flow: LoginFlow = options.device ? 'device' : options.browser ? 'browser' : 'paste';
+        return dispatch(command, runLogin, {
+          server,
+          flow,
+          ...(options.scope !== undefined ? { scope: options.scope } : {}),
+          ...(options.force ? { force: true } : {}),
         });
-      }
-      const flow: LoginFlow = options.device ? 'device' : options.browser ? 'browser' : 'paste';
-      return dispatch(command, runLogin, { server, flow });
-    });
+      },
+    );
 }
 
 /**
@@ -54,13 +75,39 @@ Examples:
  * status); the credential is replaced only on success. Ctrl-C or SIGTERM cancels it, committing nothing
  * (exit 130 / 143).
  */
-export async function runLogin(ctx: CliContext, { server, flow }: LoginInput): Promise<void> {
+export async function runLogin(ctx: CliContext, input: LoginInput): Promise<void> {
+  const { server } = input;
   // An explicit `login` is the person asking: 'always' lets it run whatever the context (no TTY,
   // CI, a pipe on stdin for --no-browser).
   const result = await withSession(ctx, 'always', async ({ manager, use }) => {
     use(server);
-    return loginWithPrompts(ctx, manager, server, flow);
+    if (!input.force && !(await replaceConfirmed(ctx, manager, server))) return 'kept' as const;
+    try {
+      return await loginWithPrompts(ctx, manager, server, input);
+    } catch (error) {
+      // The server answered without asking for authentication: nothing to log in to, and that is
+      // what `status` shows from now on (no_auth).
+      if (!(error instanceof Error && error.name === 'NoLoginNeededError')) throw error;
+      await manager.noteUnauthenticatedAnswer(server, 200);
+      return 'no_auth' as const;
+    }
   });
+  if (result === 'kept') {
+    if (ctx.json) ctx.out.json({ server, replaced: false });
+    else
+      ctx.out.result(
+        `Kept the current credential of ${server}; nothing changed (--force replaces it without asking).`,
+      );
+    return;
+  }
+  if (result === 'no_auth') {
+    if (ctx.json) ctx.out.json({ server, state: 'no_auth' });
+    else
+      ctx.out.result(
+        ctx.out.success(`${server} needs no login: it answers without authentication (status shows no_auth)`),
+      );
+    return;
+  }
   if (ctx.json) {
     ctx.out.json({ server: result.server, joined: result.joined, status: statusJson(result.status) });
     return;
@@ -70,11 +117,37 @@ export async function runLogin(ctx: CliContext, { server, flow }: LoginInput): P
   ctx.out.result(ctx.out.success(`Logged in to ${server}${how} (${expirySummary(result.status, true)})`));
 }
 
+/**
+ * In a terminal, a working credential (`valid`, `expiring`) is replaced only after a yes. Not asked
+ * when stdin or stderr is not a terminal (scripts, pipes), nor with `--json`.
+ */
+async function replaceConfirmed(ctx: CliContext, manager: OAuthManager, server: string): Promise<boolean> {
+  const { io } = ctx;
+  const tty = (io.stdin as { isTTY?: boolean }).isTTY === true && io.stderr.isTTY === true;
+  if (!tty || ctx.json) return true;
+  const status = await manager.status(server);
+  if (status.state !== 'valid' && status.state !== 'expiring') return true;
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({
+    input: io.stdin,
+    output: io.stderr as NodeJS.WritableStream,
+    terminal: false,
+  });
+  try {
+    const answer = await rl.question(
+      `${server} already has a working credential (${expirySummary(status, false)}). Log in again and replace it? [y/N] `,
+    );
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } finally {
+    rl.close();
+  }
+}
+
 async function loginWithPrompts(
   ctx: CliContext,
   manager: OAuthManager,
   server: string,
-  flow: LoginFlow,
+  { flow, scope }: LoginInput,
 ): Promise<LoginResult> {
   const { io } = ctx;
   const spinner = new Spinner(io.stderr, { env: io.env });
@@ -102,7 +175,13 @@ async function loginWithPrompts(
   // Until the first prompt: discovery and client registration can take a while on a slow network.
   spinner.start(`Connecting to ${server}`);
   try {
-    return await manager.login(server, { flow, prompt, input: io.stdin, signal: cancel.signal });
+    return await manager.login(server, {
+      flow,
+      prompt,
+      input: io.stdin,
+      signal: cancel.signal,
+      ...(scope !== undefined ? { scope } : {}),
+    });
   } catch (error) {
     // A failed login commits nothing, so after a cancellation the old credential is as it was.
     if (interrupted) {
