@@ -35,7 +35,7 @@ function codeOf(error: unknown): string {
 
 function hintFor(error: unknown): string | null {
   if (error instanceof NeedsReauthError) return `run: ${error.command}`;
-  if (error instanceof InsecureHomeError) return `run: chmod 700 ${error.path}`;
+  if (error instanceof InsecureHomeError) return error.fix;
   if (error instanceof TransientAuthError) return `retry in ${Math.ceil(error.retryAfterMs / 1000)} s`;
   if (error instanceof LockTimeoutError) return 'retry; another process holds the lock';
   if (error instanceof ConfigError && error.file !== undefined)
