@@ -26,6 +26,8 @@ export interface NoAuthObservation {
  */
 export class NoAuthObservations {
   private readonly memory = new Map<string, NoAuthObservation | null>();
+  /** Writes in flight: a read waits for this process's own last note. */
+  private readonly writes = new Map<string, Promise<void>>();
 
   constructor(
     private readonly home: string | undefined,
@@ -39,6 +41,7 @@ export class NoAuthObservations {
   /** The observation for `key` at `serverUrl`, reading the home's file (undefined when none). */
   async read(key: CredentialKey, serverUrl: string): Promise<NoAuthObservation | undefined> {
     const id = fileNameFor(key);
+    await this.writes.get(id);
     let found = this.memory.get(id);
     const file = this.fileOf(key);
     if (file) {
@@ -77,6 +80,14 @@ export class NoAuthObservations {
     this.memory.set(id, observed ? { serverUrl, observedAt: now } : null);
     const file = this.fileOf(key);
     if (!file) return;
+    const previous = this.writes.get(id) ?? Promise.resolve();
+    const write = previous.then(() => this.write(file, serverUrl, observed, now));
+    this.writes.set(id, write);
+    await write;
+    if (this.writes.get(id) === write) this.writes.delete(id);
+  }
+
+  private async write(file: string, serverUrl: string, observed: boolean, now: number): Promise<void> {
     try {
       if (observed) {
         await fs.mkdir(join(this.home!, OBSERVATIONS_FOLDER), { recursive: true, mode: 0o700 });

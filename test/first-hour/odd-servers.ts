@@ -63,10 +63,10 @@ export async function refusedOrigin(): Promise<string> {
  * tool, `echo`. `requests` counts the MCP requests and which carried an Authorization header.
  */
 export async function startPublicMcpServer(): Promise<
-  OddServer & { url: string; withAuthorization: number }
+  OddServer & { url: string; withAuthorization: number; requireAuthentication(): void }
 > {
   const requests: string[] = [];
-  const state = { withAuthorization: 0 };
+  const state = { withAuthorization: 0, closed: false };
   const handler = toNodeHandler(
     createMcpHandler(() => {
       const mcp = new McpServer({ name: 'public', version: '1.0.0' });
@@ -79,6 +79,12 @@ export async function startPublicMcpServer(): Promise<
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}`);
     if (req.headers.authorization) state.withAuthorization++;
+    if (state.closed) {
+      // From now on it needs authentication (and publishes no metadata: a login cannot start).
+      req.resume();
+      res.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+      return;
+    }
     if (!req.url?.startsWith('/mcp')) {
       req.resume();
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
@@ -93,6 +99,9 @@ export async function startPublicMcpServer(): Promise<
     requests,
     get withAuthorization() {
       return state.withAuthorization;
+    },
+    requireAuthentication() {
+      state.closed = true;
     },
     close: () => closeHttpServer(server),
   };
