@@ -67,3 +67,38 @@ describe('a home folder that is a file', () => {
     expect(result.stderr).not.toContain('chmod');
   });
 });
+
+describe('servers add --client-secret-env', () => {
+  it('warns when the variable is not set here, and still saves the server', async () => {
+    const args = [
+      'servers',
+      'add',
+      'acme',
+      'https://acme.example/mcp',
+      '--client-id',
+      'c1',
+      '--client-secret-env',
+      'ACME_SECRET_X',
+    ];
+    const unset = await t.cli(args);
+    expect(unset.code).toBe(0);
+    expect(unset.stderr).toContain('warning: the environment variable ACME_SECRET_X is not set here');
+    const set = await t.cli(
+      [
+        'servers',
+        'add',
+        'acme2',
+        'https://acme2.example/mcp',
+        '--client-id',
+        'c2',
+        '--client-secret-env',
+        'ACME_SECRET_Y',
+      ],
+      {
+        env: { ACME_SECRET_Y: 'not-a-real-secret-value' },
+      },
+    );
+    expect(set.code).toBe(0);
+    expect(set.stderr).not.toContain('warning');
+  });
+});

@@ -73,6 +73,7 @@ export async function runServersAdd(ctx: CliContext, input: ServersAddInput): Pr
   const { addServers, configPath } = await import('../../../config/index.js');
   await addServers(ctx.home, [input]);
   const file = configPath(ctx.home);
+  warnUnsetSecretVariable(ctx, input);
   if (input.login) {
     // One JSON object on stdout: with --json, the login's (the server is in config.yaml either way).
     if (!ctx.json) ctx.out.note(ctx.out.success(`Added ${input.name} (${input.url}) to ${file}`));
@@ -86,6 +87,18 @@ export async function runServersAdd(ctx: CliContext, input: ServersAddInput): Pr
   }
   ctx.out.result(ctx.out.success(`Added ${input.name} (${input.url}) to ${file}`));
   ctx.out.note(`Next: ${ctx.loginCommand(input.name)}`);
+}
+
+/**
+ * Saved either way (the variable may be set in the shell that logs in), but said at once: a login
+ * or refresh would otherwise fail later, far from the command that caused it.
+ */
+function warnUnsetSecretVariable(ctx: CliContext, input: ServersAddInput): void {
+  const variable = input.oauth.client_secret_env;
+  if (typeof variable !== 'string' || (ctx.io.env[variable] ?? '') !== '') return;
+  ctx.out.note(
+    `warning: the environment variable ${variable} is not set here; set it (export ${variable}=...) in the shell that runs mcp-oauth, or the login will fail.`,
+  );
 }
 
 /** The command line's options as the `oauth:` keys of config.yaml. */
