@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { answerCompletion, registerCompletion } from './commands/completion.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
 import { registerRefresh } from './commands/refresh.js';
@@ -62,6 +63,7 @@ Example:
   registerRefresh(program, dispatch);
   registerServers(program, dispatch);
   registerCompletion(program, dispatch);
+  registerDoctor(program, dispatch);
   return program;
 }
 

@@ -6,11 +6,16 @@ import { safeUrl } from './network-error.js';
 /** How an URL answered an MCP request sent without any credential. */
 export type ProbeAnswer =
   /** It asks for authentication (401, or 403 with a Bearer challenge): an MCP server behind OAuth. */
-  | { kind: 'challenge'; status: number }
-  /** It answered like an MCP server (JSON-RPC, or an SSE stream) without asking for anything. */
-  | { kind: 'open'; status: number }
-  /** Anything else: not an MCP endpoint. `said` is a short, cleaned excerpt of the body. */
-  | { kind: 'other'; status: number; said: string };
+  (
+    | { kind: 'challenge'; status: number }
+    /** It answered like an MCP server (JSON-RPC, or an SSE stream) without asking for anything. */
+    | { kind: 'open'; status: number }
+    /** Anything else: not an MCP endpoint. `said` is a short, cleaned excerpt of the body. */
+    | { kind: 'other'; status: number; said: string }
+  ) & {
+    /** The response's `Date` header (for a clock-skew check), when it sent one. */
+    date?: string;
+  };
 
 /** Bytes of a body looked at: enough for a JSON-RPC answer's start. */
 const PEEK_BYTES = 4096;
@@ -46,19 +51,21 @@ export async function probeMcpEndpoint(url: string, fetchFn: FetchLike): Promise
         }),
       });
   const status = response.status;
+  const dated = response.headers.get('date');
+  const date = dated ? { date: dated } : {};
   const challenge = response.headers.get('www-authenticate') ?? '';
   const type = response.headers.get('content-type') ?? '';
   if (status === 401 || (status === 403 && /bearer/i.test(challenge))) {
     await response.body?.cancel().catch(() => {});
-    return { kind: 'challenge', status };
+    return { kind: 'challenge', status, ...date };
   }
   if (sse && response.ok && type.includes('text/event-stream')) {
     await response.body?.cancel().catch(() => {});
-    return { kind: 'open', status };
+    return { kind: 'open', status, ...date };
   }
   const body = await peek(response);
-  if (/"jsonrpc"\s*:\s*"2\.0"/.test(body)) return { kind: 'open', status };
-  return { kind: 'other', status, said: displayText(body.replace(/\s+/g, ' ').trim(), QUOTED) };
+  if (/"jsonrpc"\s*:\s*"2\.0"/.test(body)) return { kind: 'open', status, ...date };
+  return { kind: 'other', status, said: displayText(body.replace(/\s+/g, ' ').trim(), QUOTED), ...date };
 }
 
 async function peek(response: Response): Promise<string> {
