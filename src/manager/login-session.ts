@@ -120,6 +120,7 @@ export class LoginSession {
       ...(options.scope ? { scope: options.scope } : {}),
       ...(options.resourceMetadataUrl ? { resourceMetadataUrl: options.resourceMetadataUrl } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.noBrowser ? { noBrowser: options.noBrowser } : {}),
     });
     const fresh: CredentialRecord = {
       schemaVersion: CREDENTIAL_SCHEMA_VERSION,

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { OAuthConfig } from '../config/oauth-config.js';
+import { NeedsReauthError } from '../errors.js';
 import { ManagedProvider } from '../sdk/managed-provider.js';
 import { versionOf } from '../store/credential-record.js';
 import type { CredentialStore } from '../store/credential-store.js';
@@ -7,6 +8,7 @@ import { FileCredentialStore } from '../store/file-credential-store.js';
 import { CredentialCache } from './credential-cache.js';
 import { EntryRegistry } from './entry-registry.js';
 import type { EmitEvent, ManagerEvents } from './events.js';
+import { implicitLoginPrompt } from './implicit-login-prompt.js';
 import { mayPromptImplicitly } from './interactivity.js';
 import { LoginSession } from './login-session.js';
 import type { LoginOptions, LoginResult } from './login-types.js';
@@ -87,7 +89,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
       settings,
       this.cache,
       this.refresh,
-      (entry, loginOptions) => this.logins.login(entry, loginOptions),
+      (entry, loginOptions) => this.implicitLogin(entry, loginOptions),
       emit,
     );
   }
@@ -304,6 +306,29 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     this.unwatch = undefined;
     if (this.ownsStore) await this.store.close();
     this.removeAllListeners();
+  }
+
+  /**
+   * A login a request started (not a person at a CLI): it says on stderr what it waits for (the
+   * URL, or the device code), never reads the host's stdin, and where no browser can be opened
+   * uses the device flow if the server offers one, else NeedsReauthError with the command.
+   */
+  private async implicitLogin(entry: ServerEntry, options: LoginOptions = {}): Promise<LoginResult> {
+    try {
+      return await this.logins.login(entry, {
+        prompt: implicitLoginPrompt((text) => process.stderr.write(text)),
+        noBrowser: 'device',
+        ...options,
+      });
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'NoBrowserLoginError')) throw error;
+      const command = this.settings.reloginCommand(entry.name);
+      const reason = (error as Error).message
+        .replace(/^Login to MCP server '[^']*' failed: /, '')
+        .replace(/\. The previous credential.*$/, '');
+      this.emit('needs-reauth', { server: entry.name, command, reason });
+      throw new NeedsReauthError(entry.name, command, reason, { cause: error });
+    }
   }
 
   private statusOf(entry: ServerEntry): ServerStatus {

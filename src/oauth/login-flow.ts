@@ -9,7 +9,8 @@ import type {
 } from '../store/credential-record.js';
 import { runAuthorizationCodeFlow } from './authorization-code-flow.js';
 import { limitResponseSize, ResponseTooLargeError, urlOf } from './bounded-fetch.js';
-import type { OpenBrowser } from './browser.js';
+import { type OpenBrowser, openInBrowser } from './browser.js';
+import { browserOpener } from './browser-opener.js';
 import { checkIssuerBinding, chooseClient } from './client-identity.js';
 import { runDeviceFlow } from './device-flow.js';
 import { discover, insecureEndpoint, issuerOf, resourceMismatch, resourceOf } from './discovery.js';
@@ -23,6 +24,8 @@ export type FlowPrompt =
   | { kind: 'open-url'; url: string; sshHint?: string }
   | { kind: 'paste-url'; url: string }
   | { kind: 'paste-ignored'; reason: string }
+  /** No browser can be opened here: the login goes on with `fallback` instead. */
+  | { kind: 'no-browser'; reason: string; fallback: 'paste' | 'device' }
   | {
       kind: 'device-code';
       verificationUri: string;
@@ -82,6 +85,12 @@ export async function runLoginFlow(input: {
   scope?: string;
   resourceMetadataUrl?: URL;
   signal?: AbortSignal;
+  /**
+   * When no browser can be opened: 'paste' (a CLI, which owns the terminal: print the URL, read
+   * the redirected one), 'device' (a library: the device flow where offered, else a
+   * NoBrowserLoginError). Default 'device'.
+   */
+  noBrowser?: 'paste' | 'device';
 }): Promise<LoginFlowResult> {
   const timeoutMs = loginTimeoutMs(input.config);
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -113,6 +122,34 @@ export async function runLoginFlow(input: {
       cause: error,
     });
   }
+}
+
+/** A login that needed a browser where none can be opened, and had no other flow to use. */
+export class NoBrowserLoginError extends LoginError {
+  constructor(server: string, why: string) {
+    super(
+      server,
+      `no browser can be opened here (${why}) and the authorization server offers no device flow`,
+    );
+    this.name = 'NoBrowserLoginError';
+  }
+}
+
+/** The flow to use instead of the browser (see `noBrowser`), announced through the prompt. */
+function noBrowserFallback(
+  input: Parameters<typeof runLoginFlow>[0],
+  discovery: StoredDiscovery,
+  why: string,
+): 'paste' | 'device' {
+  const fallback =
+    input.noBrowser === 'paste'
+      ? 'paste'
+      : discovery.authorizationServerMetadata?.device_authorization_endpoint
+        ? 'device'
+        : undefined;
+  if (!fallback) throw new NoBrowserLoginError(input.server, why);
+  input.prompt({ kind: 'no-browser', reason: why, fallback });
+  return fallback;
 }
 
 /** Settles like `work`, or rejects as soon as `signal` aborts, whichever comes first. */
@@ -182,9 +219,16 @@ async function loginSteps(
   const issuer = issuerOf(discovery);
   const resource = resourceOf(input.serverUrl, discovery);
   const scope = selectScope(input.config, discovery, input.challengeScope, input.scope);
+  // Known before anything waits: no browser can open here. Only for the default opener (a host's
+  // own hook knows better).
+  let flow = input.flow;
+  if (flow === 'browser' && input.openBrowser === openInBrowser) {
+    const verdict = await browserOpener(process.env);
+    if (!verdict.usable) flow = noBrowserFallback(input, discovery, verdict.why);
+  }
   // A client registered with another authorization server is never reused.
   const storedClient = input.existing?.binding.issuer === issuer ? input.existing.client : undefined;
-  if (input.flow === 'device') {
+  if (flow === 'device') {
     if (!discovery.authorizationServerMetadata?.device_authorization_endpoint) {
       throw new LoginError(
         input.server,
@@ -225,7 +269,8 @@ async function loginSteps(
     scope,
     storedClient,
     fetchFn: input.fetchFn,
-    receive: input.flow,
+    receive: flow,
+    noBrowser: input.noBrowser === 'paste' ? 'paste' : 'fail',
     openBrowser: input.openBrowser,
     input: input.input,
     prompt: input.prompt,

@@ -180,6 +180,8 @@ async function loginWithPrompts(
       prompt,
       input: io.stdin,
       signal: cancel.signal,
+      // The CLI owns the terminal: with no browser, the person pastes the redirected URL.
+      noBrowser: 'paste',
       ...(scope !== undefined ? { scope } : {}),
     });
   } catch (error) {

@@ -4,13 +4,13 @@ import type { OAuthConfig } from '../../config/oauth-config.js';
 import { ConfigError, McpOAuthError } from '../../errors.js';
 import { homeFolders } from '../../home-folder.js';
 import type { Logger } from '../../logger.js';
+import { browserOpener } from '../../oauth/browser-opener.js';
 import { discover, insecureEndpoint, issuerOf } from '../../oauth/discovery.js';
 import { observedFetch } from '../../oauth/network-error.js';
 import { explainMissingMetadata, probeMcpEndpoint } from '../../oauth/server-probe.js';
 import { withTimeout } from '../../oauth/timeout-fetch.js';
 import { FileCredentialStore } from '../../store/file-credential-store.js';
 import { NoAuthObservations } from '../no-auth-observation.js';
-import { browserOpener } from './browser-opener.js';
 import type { CheckResult } from './check-result.js';
 
 /** Each network request of `doctor` ends after this long (a server that never answers is a finding). */
