@@ -64,6 +64,7 @@ describe("connect() never waits silently and never reads the host's stdin", () =
     try {
       const client = await connect('kit', { manager });
       await client.close();
+      expect(await approve).toMatchObject({ status: 200 });
       expect((await manager.status('kit')).state).toBe('valid');
     } finally {
       await manager.close();
