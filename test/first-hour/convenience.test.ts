@@ -1,7 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliEntry, REPO_ROOT, runCli, scriptedBrowserCommand, useCliTestbed } from '../cli/harness.js';
+import { cliEntry, REPO_ROOT, scriptedBrowserCommand, useCliTestbed } from '../cli/harness.js';
 import { scriptedBrowserHook } from '../support/browser-hook.js';
 
 // Item 9 (part): `login --scope`, `servers add NAME URL --login`, and in a terminal a question
