@@ -121,6 +121,7 @@ export class LoginSession {
       ...(options.resourceMetadataUrl ? { resourceMetadataUrl: options.resourceMetadataUrl } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.noBrowser ? { noBrowser: options.noBrowser } : {}),
+      ...(options.onPhase ? { onPhase: options.onPhase } : {}),
     });
     const fresh: CredentialRecord = {
       schemaVersion: CREDENTIAL_SCHEMA_VERSION,

@@ -50,6 +50,8 @@ export interface LoginOptions {
    * uses the device flow where the server offers one, else the login fails (NoBrowserLoginError).
    */
   noBrowser?: 'paste' | 'device';
+  /** Called as the login enters each step (discovery, registration, waiting, token exchange). */
+  onPhase?: (phase: string) => void;
 }
 
 /** What a login ended with: the server's status, and whether another process's login was joined. */

@@ -91,14 +91,18 @@ export async function runLoginFlow(input: {
    * NoBrowserLoginError). Default 'device'.
    */
   noBrowser?: 'paste' | 'device';
+  /** Told each phase as the login enters it (progress for a person). */
+  onPhase?: (phase: LoginPhase) => void;
 }): Promise<LoginFlowResult> {
   const timeoutMs = loginTimeoutMs(input.config);
   const timeout = AbortSignal.timeout(timeoutMs);
   const deadline = AbortSignal.any([timeout, ...(input.signal ? [input.signal] : [])]);
   let phase: LoginPhase = 'metadata discovery';
   const onPhase = (next: LoginPhase) => {
+    if (next !== phase) input.onPhase?.(next);
     phase = next;
   };
+  input.onPhase?.(phase);
   // Every request of the login (discovery, registration, code exchange, device polling) ends
   // with the deadline, and no response body is read past MAX_OAUTH_RESPONSE_BYTES.
   // The request last started, named when the deadline ends the login: which server did not answer.

@@ -16,6 +16,9 @@ describe('login --scope and servers add --login', () => {
     await t.configureKit();
     const result = await t.cli(['login', 'kit', '--scope', 'mcp:read'], { openBrowser });
     expect(result.code, result.stderr).toBe(0);
+    // Not a terminal: a line per phase instead of a spinner.
+    for (const phase of ['metadata discovery', 'client registration', 'token exchange'])
+      expect(result.stderr).toContain(`kit: ${phase}...\n`);
     const status = JSON.parse((await t.cli(['status', 'kit', '--json'])).stdout).servers[0];
     expect(status.scopes).toContain('mcp:read');
     expect(status.scopes).not.toContain('mcp:write');

@@ -5,7 +5,7 @@ import { InterruptedError } from '../exit-codes.js';
 import type { InterruptSignal } from '../io.js';
 import { renderPrompt } from '../render-prompt.js';
 import type { Dispatch } from '../runner.js';
-import { Spinner } from '../spinner.js';
+import { Spinner, spinnerAllowed } from '../spinner.js';
 import { expirySummary, statusJson } from '../status-view.js';
 
 /** How the person approves: in a browser opened here, by pasting the redirected URL, or by device code. */
@@ -173,7 +173,15 @@ async function loginWithPrompts(
     return true;
   });
   // Until the first prompt: discovery and client registration can take a while on a slow network.
+  // In a terminal the spinner names the phase; elsewhere (a pipe, a log) a line per phase.
+  const tty = spinnerAllowed(io.stderr, io.env);
   spinner.start(`Connecting to ${server}`);
+  const onPhase = (phase: string) => {
+    // The waits have their own prompt and spinner label.
+    if (phase.startsWith('wait for')) return;
+    if (tty) spinner.start(`${phase.charAt(0).toUpperCase()}${phase.slice(1)} (${server})`);
+    else io.stderr.write(`${server}: ${phase}...\n`);
+  };
   try {
     return await manager.login(server, {
       flow,
@@ -182,6 +190,7 @@ async function loginWithPrompts(
       signal: cancel.signal,
       // The CLI owns the terminal: with no browser, the person pastes the redirected URL.
       noBrowser: 'paste',
+      onPhase,
       ...(scope !== undefined ? { scope } : {}),
     });
   } catch (error) {
