@@ -207,9 +207,9 @@ async function receive(
   // A response can arrive while the browser opener is still being awaited: its rejection is
   // raced below, not unhandled in between.
   fromListener.catch(() => {});
-  const pasteBack = () => {
+  const pasteBack = (noBrowser?: string) => {
     input.prompt({ kind: 'paste-url', url });
-    const fromPaste = readPastedResponse({
+    const pasted = readPastedResponse({
       server: input.server,
       stream: input.input ?? process.stdin,
       state,
@@ -217,6 +217,17 @@ async function receive(
       ...(issuer ? { issuer } : {}),
       onIgnored: (reason) => input.prompt({ kind: 'paste-ignored', reason }),
     });
+    // After a failed browser, a paste that fails too names both (why it came to pasting).
+    const fromPaste = noBrowser
+      ? pasted.catch((error: unknown) => {
+          const detail = (error instanceof Error ? error.message : String(error))
+            .replace(/^Login to MCP server '[^']*' failed: /, '')
+            .replace(/\. The previous credential.*$/s, '');
+          throw new LoginError(input.server, `no browser could be opened (${noBrowser}), and ${detail}`, {
+            cause: error,
+          });
+        })
+      : pasted;
     // The person may be on this machine after all: the listener can win the race.
     return Promise.race([fromListener, fromPaste]);
   };
@@ -231,7 +242,7 @@ async function receive(
     // on with the paste flow at once instead of waiting for a browser that will not come.
     if (input.noBrowser === 'paste') {
       input.prompt({ kind: 'no-browser', reason: reasonOf(error), fallback: 'paste' });
-      return pasteBack();
+      return pasteBack(reasonOf(error));
     }
   }
   // A BROWSER command that fails (exits non-zero) ends the wait: a CLI goes on with the paste
@@ -239,7 +250,7 @@ async function receive(
   const browserFailed = failed.catch((error: unknown) => {
     if (input.noBrowser === 'paste') {
       input.prompt({ kind: 'no-browser', reason: reasonOf(error), fallback: 'paste' });
-      return pasteBack();
+      return pasteBack(reasonOf(error));
     }
     throw new LoginError(
       input.server,

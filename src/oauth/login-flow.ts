@@ -117,7 +117,7 @@ export async function runLoginFlow(input: {
   } catch (error) {
     if (deadline.aborted) {
       const detail = timeout.aborted
-        ? `the ${phase} did not finish within ${timeoutMs / 1000} s (oauth.timeout${phase === 'metadata discovery' && lastRequest ? `; no answer to ${lastRequest}` : ''}); check that the server answers, or raise oauth.timeout`
+        ? `the ${phase} did not finish within ${timeoutMs / 1000} s (oauth.timeout)${phase === 'metadata discovery' && lastRequest ? `, no answer to ${lastRequest}` : ''}; check that the server answers, or raise oauth.timeout`
         : `it was cancelled during the ${phase}`;
       throw new LoginError(input.server, detail, { cause: error });
     }

@@ -54,7 +54,7 @@ describe('network failures name the URL, the cause and the next step (no --verbo
     servers.push(silent);
     const result = await login(`${silent.origin}/mcp`, [], '    oauth:\n      timeout: 2\n');
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('the metadata discovery did not finish within 2 s (oauth.timeout');
+    expect(result.stderr).toContain('the metadata discovery did not finish within 2 s (oauth.timeout)');
     expect(result.stderr).toContain(
       `no answer to GET ${silent.origin}/.well-known/oauth-protected-resource/mcp`,
     );
