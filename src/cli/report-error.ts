@@ -2,7 +2,7 @@ import { ConfigError, InsecureHomeError, McpOAuthError } from '../errors.js';
 import { redactText } from '../logger.js';
 import { displayLines, displayText } from '../terminal-text.js';
 import { errorJson } from './error-hint.js';
-import { InterruptedError } from './exit-codes.js';
+import { InterruptedError, ReportedFailure } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { terminalSafeJson } from './output.js';
 import { styleFor } from './style.js';
@@ -32,7 +32,8 @@ export function reportError(io: CliIO, error: unknown, verbose: boolean, json = 
   const shown = safeMessage(error, message);
   io.stderr.write(error instanceof InterruptedError ? `${shown}\n` : `${style.red('error:')} ${shown}\n`);
   // A program reading --json gets the error on stdout too, where it reads the result.
-  if (json) io.stdout.write(`${terminalSafeJson({ error: errorJson(error, shown) }, 2)}\n`);
+  if (json && !(error instanceof ReportedFailure))
+    io.stdout.write(`${terminalSafeJson({ error: errorJson(error, shown) }, 2)}\n`);
   if (!verbose) return;
   if (error instanceof McpOAuthError) io.stderr.write(`  code: ${error.code}\n`);
   // The stack, then the chain of causes (a LoginError's cause is often the real network error).

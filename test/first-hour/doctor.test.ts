@@ -68,6 +68,10 @@ describe('mcp-oauth doctor', () => {
     );
     expect(result.stdout).toMatch(/^ {4}fix: /m);
     expect(result.stderr).toContain('2 checks failed: down reachable, empty reachable');
+    // --json: exactly one JSON object on stdout (the report), still exit 1.
+    const json = await runCli(['--home', home, '--json', 'doctor'], { env });
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false });
   });
 
   it('a server that needs no authentication passes as no_auth, and status shows it', async () => {

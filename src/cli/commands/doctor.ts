@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { displayText } from '../../terminal-text.js';
 import type { CliContext } from '../context.js';
+import { ReportedFailure } from '../exit-codes.js';
 import type { Dispatch } from '../runner.js';
 
 /** The arguments of `mcp-oauth doctor [server]`. */
@@ -58,9 +59,11 @@ export async function runDoctorCommand(ctx: CliContext, input: DoctorCommandInpu
     });
     ctx.out.result(lines.join('\n'));
   }
-  if (report.configError) throw report.configError;
+  // The report is the result (one JSON object with --json): the failure adds no second object.
+  if (report.configError)
+    throw new ReportedFailure(report.configError.message, { cause: report.configError });
   if (failed.length > 0) {
-    throw new Error(
+    throw new ReportedFailure(
       `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed
         .map((check) => (check.server ? `${check.server} ${check.id}` : check.id))
         .join(', ')}`,
