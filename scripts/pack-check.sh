@@ -18,3 +18,10 @@ node --input-type=module -e "
   await manager.close();
   console.log('pack-check: ' + '$tarball' + ' installs and its root import works');
 "
+# Every relative link of the README must reach a file of the package (a reader on npm has no clone).
+missing=0
+for link in $(grep -o '](\([^)#:]*\))' node_modules/mcp-oauth-manager/README.md | sed 's/^](//; s/)$//' | sort -u); do
+  if [ ! -e "node_modules/mcp-oauth-manager/$link" ]; then echo "pack-check: README links to $link, which is not in the package"; missing=1; fi
+done
+[ "$missing" = 0 ] || exit 1
+echo "pack-check: every relative link of the README is in the package"

@@ -105,12 +105,14 @@ export class NewerSchemaError extends McpOAuthError {
   }
 }
 
-/** The home folder is writable by group or others, or otherwise unsafe. */
+/** The home folder is writable by group or others, or otherwise unsafe; `fix` says what to do. */
 export class InsecureHomeError extends McpOAuthError {
   readonly path: string;
-  constructor(path: string, detail: string) {
-    super('INSECURE_HOME', `Refusing to use ${path}: ${detail}. Fix it with: chmod 700 ${path}`);
+  readonly fix: string;
+  constructor(path: string, detail: string, fix = `chmod 700 ${path}`) {
+    super('INSECURE_HOME', `Refusing to use ${path}: ${detail}. Fix it with: ${fix}`);
     this.path = path;
+    this.fix = fix;
   }
 }
 

@@ -50,7 +50,12 @@ async function checkFolder(path: string): Promise<void> {
   } catch (error) {
     throw toStoreError('inspect the folder', path, error);
   }
-  if (!stats.isDirectory()) throw new InsecureHomeError(path, 'it is not a folder');
+  if (!stats.isDirectory())
+    throw new InsecureHomeError(
+      path,
+      'it is not a folder',
+      'choose a folder with --home DIR or MCP_OAUTH_HOME, or move that file away',
+    );
   if (process.platform === 'win32') return;
   if ((stats.mode & 0o022) !== 0) {
     const mode = (stats.mode & 0o777).toString(8).padStart(3, '0');
@@ -61,7 +66,11 @@ async function checkFolder(path: string): Promise<void> {
   }
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   if (uid !== undefined && stats.uid !== uid) {
-    throw new InsecureHomeError(path, `it belongs to uid ${stats.uid}, not to the current user (uid ${uid})`);
+    throw new InsecureHomeError(
+      path,
+      `it belongs to uid ${stats.uid}, not to the current user (uid ${uid})`,
+      'use a home folder of your own (--home DIR or MCP_OAUTH_HOME)',
+    );
   }
 }
 

@@ -33,11 +33,25 @@ export class InterruptedError extends Error {
 }
 
 /**
+ * A failure whose result the command already printed on stdout (doctor's report, with --json its
+ * one JSON object): the message still goes to stderr, but no `{"error"}` object follows on stdout,
+ * so a program reads exactly one JSON object. `cause` decides the exit code (default 1).
+ */
+export class ReportedFailure extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ReportedFailure';
+  }
+}
+
+/**
  * The exit code for an error that ended a command. An insecure home folder counts as a
  * configuration error: the person has to fix their setup (chmod), not retry.
  */
 export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+  if (error instanceof ReportedFailure)
+    return error.cause === undefined ? ExitCode.failure : exitCodeFor(error.cause);
   if (error instanceof InterruptedError) return SIGNAL_EXIT[error.signal];
   if (error instanceof NeedsReauthError) return ExitCode.needsReauth;
   if (error instanceof ConfigError || error instanceof InsecureHomeError) return ExitCode.usage;

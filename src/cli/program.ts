@@ -1,4 +1,6 @@
 import { Command, CommanderError } from 'commander';
+import { answerCompletion, registerCompletion } from './commands/completion.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerHosts } from './commands/hosts/index.js';
 import { registerLogin } from './commands/login.js';
 import { registerLogout } from './commands/logout.js';
@@ -7,8 +9,11 @@ import { registerRefresh } from './commands/refresh.js';
 import { registerServers } from './commands/servers/index.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
+import { COMPLETE_COMMAND } from './completion.js';
+import { errorJson } from './error-hint.js';
 import { ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
 import type { CliIO } from './io.js';
+import { terminalSafeJson } from './output.js';
 import { reportError } from './report-error.js';
 import { type Dispatch, dispatchTo } from './runner.js';
 import { packageVersion } from './version.js';
@@ -61,22 +66,39 @@ Example:
   registerServers(program, dispatch);
   registerHosts(program, dispatch);
   registerProxy(program, dispatch);
+  registerCompletion(program, dispatch);
+  registerDoctor(program, dispatch);
   return program;
 }
 
 /** Runs the CLI on `argv` (process.argv form) with `io` and returns the exit code; never throws. */
 export async function run(argv: string[], io: CliIO): Promise<ExitCodeValue> {
   const program = buildProgram(io);
+  // The completion scripts' call back: its words are a partial command line, not one to parse.
+  if (argv[2] === COMPLETE_COMMAND) {
+    await answerCompletion(program, argv.slice(3), io);
+    return ExitCode.ok;
+  }
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;
   } catch (error) {
-    // Commander already printed its own message (usage errors) or the help/version text.
-    if (!(error instanceof CommanderError)) reportError(io, error, verboseRequested(program, argv));
+    const json = flagRequested(program, argv, 'json');
+    // Commander already printed its own message (usage errors) or the help/version text; with
+    // --json a usage error is also one JSON object on stdout.
+    if (!(error instanceof CommanderError))
+      reportError(io, error, flagRequested(program, argv, 'verbose'), json);
+    else if (json && error.exitCode !== 0) writeUsageErrorJson(io, error);
     return exitCodeFor(error);
   }
 }
 
-function verboseRequested(program: Command, argv: string[]): boolean {
-  return program.opts().verbose === true || argv.includes('--verbose');
+/** Whether `--NAME` was given: parsed when commander got that far, else found in argv. */
+function flagRequested(program: Command, argv: string[], name: 'json' | 'verbose'): boolean {
+  return program.opts()[name] === true || argv.includes(`--${name}`);
+}
+
+function writeUsageErrorJson(io: CliIO, error: CommanderError): void {
+  const message = error.message.replace(/^error: /, '');
+  io.stdout.write(`${terminalSafeJson({ error: errorJson(error, message) }, 2)}\n`);
 }

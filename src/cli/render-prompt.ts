@@ -52,6 +52,12 @@ export function renderPrompt(raw: LoginPrompt, style: Style): string {
       const reason = displayText(prompt.reason);
       return `${reason.charAt(0).toUpperCase()}${reason.slice(1)}. Paste the address again:\n`;
     }
+    case 'no-browser':
+      return `No browser can be opened here (${displayText(prompt.reason)}); ${
+        prompt.fallback === 'paste'
+          ? 'continuing with the paste flow instead.'
+          : 'continuing with the device flow instead.'
+      }\n`;
     case 'waiting-for-other-login':
       return `Another process is already logging in to ${prompt.server}; waiting for its result instead of opening a second login.\n`;
     default: {

@@ -1,8 +1,10 @@
 import { ConfigError, InsecureHomeError, McpOAuthError } from '../errors.js';
 import { redactText } from '../logger.js';
 import { displayLines, displayText } from '../terminal-text.js';
-import { InterruptedError } from './exit-codes.js';
+import { errorJson } from './error-hint.js';
+import { InterruptedError, ReportedFailure } from './exit-codes.js';
 import type { CliIO } from './io.js';
+import { terminalSafeJson } from './output.js';
 import { styleFor } from './style.js';
 
 /**
@@ -21,13 +23,17 @@ const MAX_VERBOSE_LINE_LENGTH = 2000;
  * redaction (by value and by pattern), in case it carries a token or a secret, and through the
  * terminal filter: text a server sent (an error code, an echoed body) reaches the terminal on one
  * line, without control characters and cut to a readable length. A command the person
- * interrupted prints what it cancelled, without `error:`.
+ * interrupted prints what it cancelled, without `error:`. With `--json`, the same error is also
+ * written on stdout as `{"error": {"code", "message", "hint"}}` (the exit code is unchanged).
  */
-export function reportError(io: CliIO, error: unknown, verbose: boolean): void {
+export function reportError(io: CliIO, error: unknown, verbose: boolean, json = false): void {
   const style = styleFor(io.stderr, io.env);
   const message = error instanceof Error ? error.message : String(error);
   const shown = safeMessage(error, message);
   io.stderr.write(error instanceof InterruptedError ? `${shown}\n` : `${style.red('error:')} ${shown}\n`);
+  // A program reading --json gets the error on stdout too, where it reads the result.
+  if (json && !(error instanceof ReportedFailure))
+    io.stdout.write(`${terminalSafeJson({ error: errorJson(error, shown) }, 2)}\n`);
   if (!verbose) return;
   if (error instanceof McpOAuthError) io.stderr.write(`  code: ${error.code}\n`);
   // The stack, then the chain of causes (a LoginError's cause is often the real network error).

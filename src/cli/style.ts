@@ -1,6 +1,7 @@
 /**
- * Colour decisions in one place. Colour only on a terminal, and never when NO_COLOR is set to a
- * non-empty value (https://no-color.org): then not one ANSI colour code is written.
+ * Colour decisions in one place. Colour only on a terminal unless FORCE_COLOR asks for it, and
+ * never when NO_COLOR is set to a non-empty value (https://no-color.org): then not one ANSI colour
+ * code is written.
  */
 
 export interface Style {
@@ -13,9 +14,15 @@ export interface Style {
   bold(text: string): string;
 }
 
-/** Whether colour may be written to `stream`: only on a TTY, never with a non-empty NO_COLOR or TERM=dumb. */
+/**
+ * Whether colour may be written to `stream`: never with a non-empty NO_COLOR; else as FORCE_COLOR
+ * says when it is set (`0` or `false`: never; any other value: always, even into a pipe, as CI
+ * logs want); else only on a TTY whose TERM is not `dumb`.
+ */
 export function colorAllowed(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
   if (env.TERM === 'dumb') return false;
   return stream.isTTY === true;
 }

@@ -1,3 +1,5 @@
+import stringWidth from 'string-width';
+
 /**
  * Aligned columns, like `gh` prints them: a header row, then one row per item, columns separated
  * by two spaces. Widths are measured on the plain text; `paint` colours a cell after the width
@@ -9,7 +11,8 @@ export interface TableOptions {
   header?: (text: string) => string;
 }
 
-const width = (text: string) => [...text].length;
+/** Terminal columns: a CJK character or an emoji takes two, a combining mark none. */
+const width = (text: string) => stringWidth(text);
 
 /** `headers` and `rows` as aligned text, one line per row (no trailing spaces), ending with a newline. */
 export function renderTable(headers: string[], rows: string[][], options: TableOptions = {}): string {

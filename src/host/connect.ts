@@ -1,7 +1,7 @@
 import type { ClientOptions } from '@modelcontextprotocol/client';
 import { loadConfig } from '../config/config-file.js';
 import type { OAuthConfig } from '../config/oauth-config.js';
-import { ConfigError } from '../errors.js';
+import { ConfigError, McpOAuthError } from '../errors.js';
 import type { OAuthManager } from '../manager/oauth-manager.js';
 import { getManager } from '../manager/singleton.js';
 import type { CircuitBreakerOptions } from './circuit-breaker.js';
@@ -84,7 +84,10 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
     await client.open();
   } catch (error) {
     await client.close().catch(() => {});
-    throw error;
+    // The SDK wraps what the probe's 401 recovery threw ("Version negotiation probe failed"):
+    // the host gets this library's own typed error (NeedsReauthError with its command) instead.
+    const cause = (error as { cause?: unknown } | undefined)?.cause;
+    throw cause instanceof McpOAuthError ? cause : error;
   }
   return client;
 }

@@ -120,6 +120,8 @@ export class LoginSession {
       ...(options.scope ? { scope: options.scope } : {}),
       ...(options.resourceMetadataUrl ? { resourceMetadataUrl: options.resourceMetadataUrl } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.noBrowser ? { noBrowser: options.noBrowser } : {}),
+      ...(options.onPhase ? { onPhase: options.onPhase } : {}),
     });
     const fresh: CredentialRecord = {
       schemaVersion: CREDENTIAL_SCHEMA_VERSION,

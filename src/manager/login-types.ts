@@ -18,6 +18,8 @@ export type LoginPrompt =
     }
   /** A pasted line was not the expected redirect (another attempt's state, or no code); paste again. */
   | { kind: 'paste-ignored'; server: string; reason: string }
+  /** No browser can be opened here (`reason`): the login goes on with the paste or device flow. */
+  | { kind: 'no-browser'; server: string; reason: string; fallback: 'paste' | 'device' }
   /** Another process is already logging in to this server; this one waits for its result. */
   | { kind: 'waiting-for-other-login'; server: string };
 
@@ -42,6 +44,14 @@ export interface LoginOptions {
   /** The `resource_metadata` URL of the challenge that led to this login (RFC 9728 §5.1). */
   resourceMetadataUrl?: URL;
   signal?: AbortSignal;
+  /**
+   * When no browser can be opened (no opener, no display, a BROWSER command that fails): 'paste'
+   * reads the redirected URL from `input` (a CLI, which owns the terminal); 'device' (default)
+   * uses the device flow where the server offers one, else the login fails (NoBrowserLoginError).
+   */
+  noBrowser?: 'paste' | 'device';
+  /** Called as the login enters each step (discovery, registration, waiting, token exchange). */
+  onPhase?: (phase: string) => void;
 }
 
 /** What a login ended with: the server's status, and whether another process's login was joined. */

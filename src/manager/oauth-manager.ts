@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { IdentityProviderConfig, OAuthConfig } from '../config/oauth-config.js';
+import { NeedsReauthError } from '../errors.js';
 import { ManagedProvider } from '../sdk/managed-provider.js';
 import { versionOf } from '../store/credential-record.js';
 import type { CredentialStore } from '../store/credential-store.js';
@@ -11,10 +12,12 @@ import type { EmitEvent, ManagerEvents } from './events.js';
 import { grantKindOf, isMinted } from './grant-kind.js';
 import { IdpAssertions } from './idp-assertion.js';
 import { type IdpLoginOutcome, loginToIdentityProvider } from './idp-login.js';
+import { implicitLoginPrompt } from './implicit-login-prompt.js';
 import { mayPromptImplicitly } from './interactivity.js';
 import { LoginSession } from './login-session.js';
 import type { LoginOptions, LoginResult } from './login-types.js';
 import { type LogoutOutcome, logOut } from './logout.js';
+import { NoAuthObservations } from './no-auth-observation.js';
 import type { Challenge, ProviderPort } from './provider-port.js';
 import { RefreshFlight } from './refresh-flight.js';
 import { activeRefusal, noteRefusal, type ScopeRefusal } from './scope-refusal.js';
@@ -57,6 +60,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   private readonly refresh: RefreshFlight;
   private readonly logins: LoginSession;
   private readonly tokens: TokenSource;
+  private readonly noAuth: NoAuthObservations;
   /** Each server's provider, with the entry it was built for (a new entry means a new provider). */
   private readonly providers = new Map<string, { entry: ServerEntry; provider: ManagedProvider }>();
   private unwatch: (() => void) | undefined;
@@ -78,6 +82,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     }
     const emit = this.emit.bind(this) as EmitEvent;
     this.registry = new EntryRegistry(settings.account, this.home);
+    this.noAuth = new NoAuthObservations(this.home, settings.logger);
     // The parts see the store through a decorator that registers every secret they read or write
     // with the redactor; `this.store` stays the host's own object.
     this.parts = registeringSecrets(this.store);
@@ -98,7 +103,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
       settings,
       this.cache,
       this.refresh,
-      (entry, loginOptions) => this.logins.login(entry, loginOptions),
+      (entry, loginOptions) => this.implicitLogin(entry, loginOptions),
       emit,
     );
   }
@@ -161,7 +166,21 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     failedAccessToken?: string | null,
     challenge: Challenge = {},
   ): Promise<boolean> {
-    return this.tokens.handle401(this.registry.get(name), failedAccessToken, challenge);
+    const entry = this.registry.get(name);
+    // A 401 to a request without a credential: whatever was observed before, it needs a login now.
+    if (failedAccessToken === null)
+      await this.noAuth.note(entry.key, entry.serverUrl, false, this.settings.clock.now());
+    return this.tokens.handle401(entry, failedAccessToken, challenge);
+  }
+
+  /**
+   * A request sent without a credential got `status` (see ProviderPort): a 2xx records that
+   * `name` needs no authentication (`status` shows `no_auth`), a 401 clears that.
+   */
+  async noteUnauthenticatedAnswer(name: string, status: number): Promise<void> {
+    if (status !== 401 && (status < 200 || status > 299)) return;
+    const entry = this.registry.get(name);
+    await this.noAuth.note(entry.key, entry.serverUrl, status !== 401, this.settings.clock.now());
   }
 
   /** Refreshes now, even when the token is still valid (`mcp-oauth refresh`). */
@@ -283,7 +302,11 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   async status(name: string): Promise<ServerStatus> {
     const entry = await this.registry.resolve(name);
     await this.cache.reload(entry);
-    return this.statusOf(entry);
+    const status = this.statusOf(entry);
+    // No credential, and the server was seen answering without one: it needs no login.
+    if (status.state === 'logged_out' && (await this.noAuth.read(entry.key, entry.serverUrl)))
+      return { ...status, state: 'no_auth' };
+    return status;
   }
 
   /** May a request (not a person at the CLI) start an interactive login now? */
@@ -321,6 +344,29 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     this.unwatch = undefined;
     if (this.ownsStore) await this.store.close();
     this.removeAllListeners();
+  }
+
+  /**
+   * A login a request started (not a person at a CLI): it says on stderr what it waits for (the
+   * URL, or the device code), never reads the host's stdin, and where no browser can be opened
+   * uses the device flow if the server offers one, else NeedsReauthError with the command.
+   */
+  private async implicitLogin(entry: ServerEntry, options: LoginOptions = {}): Promise<LoginResult> {
+    try {
+      return await this.logins.login(entry, {
+        prompt: implicitLoginPrompt((text) => process.stderr.write(text)),
+        noBrowser: 'device',
+        ...options,
+      });
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'NoBrowserLoginError')) throw error;
+      const command = this.settings.reloginCommand(entry.name);
+      const reason = (error as Error).message
+        .replace(/^Login to MCP server '[^']*' failed: /, '')
+        .replace(/\. The previous credential.*$/, '');
+      this.emit('needs-reauth', { server: entry.name, command, reason });
+      throw new NeedsReauthError(entry.name, command, reason, { cause: error });
+    }
   }
 
   private statusOf(entry: ServerEntry): ServerStatus {

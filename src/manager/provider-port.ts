@@ -25,4 +25,9 @@ export interface ProviderPort {
   ): Promise<boolean>;
   /** The exact command that logs in to `server` again. */
   reloginCommandFor(server: string): string;
+  /**
+   * A request of `server` sent without any credential got `status`: a 2xx records the `no_auth`
+   * observation (the server needs no login), a 401 clears it. Best effort, never throws.
+   */
+  noteUnauthenticatedAnswer?(server: string, status: number): Promise<void>;
 }

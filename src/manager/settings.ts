@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { DEFAULT_REFRESH_SKEW_SECONDS, type OAuthConfig } from '../config/oauth-config.js';
 import { type Logger, redactingLogger, silentLogger } from '../logger.js';
 import type { OpenBrowser } from '../oauth/browser.js';
+import { observedFetch } from '../oauth/network-error.js';
 import { shellQuote } from '../shell-quote.js';
 import { type CredentialStore, DEFAULT_LOCK_WAIT_MS } from '../store/credential-store.js';
 import type { LockSettings } from './credential-lock.js';
@@ -95,10 +96,13 @@ export interface ManagerSettings {
 /** Applies every default to `options`, once, when the manager is built. */
 export function resolveSettings(options: OAuthManagerOptions): ManagerSettings {
   const seams = (options as { [SEAMS]?: InternalSeams })[SEAMS] ?? {};
+  const logger = options.logger ? redactingLogger(options.logger) : silentLogger;
   return {
     clock: options.clock ?? systemClock,
-    fetchFn: options.fetch ?? ((input, init) => fetch(input, init)),
-    logger: options.logger ? redactingLogger(options.logger) : silentLogger,
+    // One fetch for every request: network failures named (URL, cause, next step), and each
+    // request logged at debug level (method, URL without query, status, time).
+    fetchFn: observedFetch(options.fetch ?? ((input, init) => fetch(input, init)), logger),
+    logger,
     interactive: options.interactive ?? 'auto',
     account: options.account,
     reloginCommand: reloginCommandOf(options),

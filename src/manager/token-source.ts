@@ -43,6 +43,10 @@ export class TokenSource {
     if (fresh !== undefined) return Promise.resolve(fresh);
     return this.usableToken(entry).then((token) => {
       if (token !== undefined || mayPromptImplicitly(this.settings.interactive)) return token;
+      // Never logged in: the request goes out bare (it carries nothing to lose). A server that
+      // needs no authentication answers it (the `no_auth` observation); one that does answers
+      // 401, and the recovery, which may not prompt, raises NeedsReauthError with the command.
+      if (entry.record === undefined && entry.loadError === undefined) return undefined;
       return this.withoutUsableCredential(entry);
     });
   }

@@ -11,7 +11,7 @@ import type { OAuthConfig } from '../config/oauth-config.js';
 import { ConfigError, LoginError } from '../errors.js';
 import { registerSecret } from '../logger.js';
 import type { StoredClient, StoredDiscovery, StoredTokens } from '../store/credential-record.js';
-import type { OpenBrowser } from './browser.js';
+import { NoBrowserError, type OpenBrowser } from './browser.js';
 import { chooseClient } from './client-identity.js';
 import {
   ANY_FREE_PORT,
@@ -39,7 +39,9 @@ export type CodeFlowPrompt =
   /** Open `url` anywhere, then paste the address the browser ends on. */
   | { kind: 'paste-url'; url: string }
   /** A pasted line was not the awaited response; `reason` says why. */
-  | { kind: 'paste-ignored'; reason: string };
+  | { kind: 'paste-ignored'; reason: string }
+  /** No browser can be opened (`reason`): the login goes on with `fallback`. */
+  | { kind: 'no-browser'; reason: string; fallback: 'paste' | 'device' };
 
 /**
  * Runs the authorization code grant with PKCE S256, the `resource` indicator, exact `state`
@@ -66,6 +68,8 @@ export async function runAuthorizationCodeFlow(input: {
   storedClient: StoredClient | undefined;
   fetchFn: FetchLike;
   receive: 'browser' | 'paste';
+  /** When the opener fails: 'paste' goes on by reading the redirected URL (a CLI), 'fail' ends the login. */
+  noBrowser?: 'paste' | 'fail';
   openBrowser: OpenBrowser;
   input: NodeJS.ReadableStream | undefined;
   prompt: (prompt: CodeFlowPrompt) => void;
@@ -155,6 +159,11 @@ export async function runAuthorizationCodeFlow(input: {
   }
 }
 
+function reasonOf(error: unknown): string {
+  if (error instanceof NoBrowserError) return error.why;
+  return error instanceof Error ? error.message : String(error);
+}
+
 // The issuer the response must name: the one of the metadata the login validated and started with.
 function expectedIssuer(metadata: AuthorizationServerMetadata | undefined): ExpectedIssuer | undefined {
   if (!metadata?.issuer) return undefined;
@@ -201,9 +210,9 @@ async function receive(
   // A response can arrive while the browser opener is still being awaited: its rejection is
   // raced below, not unhandled in between.
   fromListener.catch(() => {});
-  if (input.receive === 'paste') {
+  const pasteBack = (noBrowser?: string) => {
     input.prompt({ kind: 'paste-url', url });
-    const fromPaste = readPastedResponse({
+    const pasted = readPastedResponse({
       server: input.server,
       stream: input.input ?? process.stdin,
       state,
@@ -211,18 +220,41 @@ async function receive(
       ...(issuer ? { issuer } : {}),
       onIgnored: (reason) => input.prompt({ kind: 'paste-ignored', reason }),
     });
+    // After a failed browser, a paste that fails too names both (why it came to pasting).
+    const fromPaste = noBrowser
+      ? pasted.catch((error: unknown) => {
+          const detail = (error instanceof Error ? error.message : String(error))
+            .replace(/^Login to MCP server '[^']*' failed: /, '')
+            .replace(/\. The previous credential.*$/s, '');
+          throw new LoginError(input.server, `no browser could be opened (${noBrowser}), and ${detail}`, {
+            cause: error,
+          });
+        })
+      : pasted;
     // The person may be on this machine after all: the listener can win the race.
     return Promise.race([fromListener, fromPaste]);
-  }
+  };
+  if (input.receive === 'paste') return pasteBack();
   const sshHint = sshPortForwardHint(listener.port);
   input.prompt({ kind: 'open-url', url, ...(sshHint ? { sshHint } : {}) });
   let failed: Promise<never> = new Promise<never>(() => {});
   try {
     ({ failed } = await input.openBrowser(url));
-  } catch {
-    // No opener here: the URL was shown, so the person can still open it by hand.
+  } catch (error) {
+    // No opener here: the URL was shown, so the person can still open it by hand; a CLI goes
+    // on with the paste flow at once instead of waiting for a browser that will not come.
+    if (input.noBrowser === 'paste') {
+      input.prompt({ kind: 'no-browser', reason: reasonOf(error), fallback: 'paste' });
+      return pasteBack(reasonOf(error));
+    }
   }
+  // A BROWSER command that fails (exits non-zero) ends the wait: a CLI goes on with the paste
+  // flow (the listener still races it), a library ends the login saying so.
   const browserFailed = failed.catch((error: unknown) => {
+    if (input.noBrowser === 'paste') {
+      input.prompt({ kind: 'no-browser', reason: reasonOf(error), fallback: 'paste' });
+      return pasteBack(reasonOf(error));
+    }
     throw new LoginError(
       input.server,
       `${error instanceof Error ? error.message : String(error)}; open the address shown by hand, or log in with --no-browser`,

@@ -1,4 +1,13 @@
 import { spawn } from 'node:child_process';
+import { browserOpener } from './browser-opener.js';
+
+/** No browser can be opened here (no opener, no display, a BROWSER command that failed). */
+export class NoBrowserError extends Error {
+  constructor(readonly why: string) {
+    super(`no browser can be opened here: ${why}`);
+    this.name = 'NoBrowserError';
+  }
+}
 
 /** Opens a URL for the person logging in. Resolves once the opener started (not when it exits). */
 export type OpenBrowser = (url: string) => Promise<BrowserHandle>;
@@ -15,6 +24,8 @@ export interface BrowserHandle {
  * platform opener through `open`, whose failures are not detected (`failed` never settles).
  */
 export const openInBrowser: OpenBrowser = async (url) => {
+  const verdict = await browserOpener(process.env);
+  if (!verdict.usable) throw new NoBrowserError(verdict.why);
   const command = process.env.BROWSER?.trim();
   if (command) {
     const [file, ...args] = command.split(/\s+/);

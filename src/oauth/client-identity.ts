@@ -136,7 +136,7 @@ export async function register(input: {
       clientMetadata: {
         client_name: input.config.clientName ?? DEFAULT_CLIENT_NAME,
         redirect_uris: redirectUri ? [redirectUri] : [],
-        grant_types: code ? ['authorization_code', 'refresh_token'] : [DEVICE_CODE_GRANT, 'refresh_token'],
+        grant_types: grantTypesFor(code, input.metadata),
         response_types: code ? ['code'] : [],
         token_endpoint_auth_method: 'none',
         application_type: applicationTypeFor(redirectUri),
@@ -154,6 +154,25 @@ export async function register(input: {
     information: { ...information },
     ...(redirectUri ? { redirectUri } : {}),
   };
+}
+
+/**
+ * The grants to register: the flow's own and `refresh_token`, plus the other interactive flow
+ * (the device grant for a browser login, the code grant for a device login) where the server
+ * offers a device flow, so that switching between `--device` and the browser reuses the one
+ * registration instead of making a new client each time. A device login registers the device
+ * grant only (a code-grant client needs a redirect URI, which a device login has none of): the
+ * first browser login after it registers once more, with both grants, and that client serves both.
+ */
+function grantTypesFor(code: boolean, metadata: AuthorizationServerMetadata | undefined): string[] {
+  if (!code) return [DEVICE_CODE_GRANT, 'refresh_token'];
+  const device =
+    typeof (metadata as { device_authorization_endpoint?: unknown } | undefined)
+      ?.device_authorization_endpoint === 'string';
+  const supported = metadata?.grant_types_supported as string[] | undefined;
+  return device && (supported === undefined || supported.includes(DEVICE_CODE_GRANT))
+    ? ['authorization_code', DEVICE_CODE_GRANT, 'refresh_token']
+    : ['authorization_code', 'refresh_token'];
 }
 
 /**

@@ -8,12 +8,15 @@ import type {
   StoredTokens,
 } from '../store/credential-record.js';
 import { runAuthorizationCodeFlow } from './authorization-code-flow.js';
-import { limitResponseSize } from './bounded-fetch.js';
-import type { OpenBrowser } from './browser.js';
+import { limitResponseSize, ResponseTooLargeError, urlOf } from './bounded-fetch.js';
+import { type OpenBrowser, openInBrowser } from './browser.js';
+import { browserOpener } from './browser-opener.js';
 import { checkIssuerBinding, chooseClient } from './client-identity.js';
 import { runDeviceFlow } from './device-flow.js';
 import { discover, insecureEndpoint, issuerOf, resourceMismatch, resourceOf } from './discovery.js';
+import { NetworkError, safeUrl } from './network-error.js';
 import { selectScope } from './scope-selection.js';
+import { explainMissingMetadata } from './server-probe.js';
 import { withSignal } from './timeout-fetch.js';
 
 /** What a login asks its caller to show the person: the code flow's prompts, or a device code. */
@@ -21,6 +24,8 @@ export type FlowPrompt =
   | { kind: 'open-url'; url: string; sshHint?: string }
   | { kind: 'paste-url'; url: string }
   | { kind: 'paste-ignored'; reason: string }
+  /** No browser can be opened here: the login goes on with `fallback` instead. */
+  | { kind: 'no-browser'; reason: string; fallback: 'paste' | 'device' }
   | {
       kind: 'device-code';
       verificationUri: string;
@@ -80,23 +85,39 @@ export async function runLoginFlow(input: {
   scope?: string;
   resourceMetadataUrl?: URL;
   signal?: AbortSignal;
+  /**
+   * When no browser can be opened: 'paste' (a CLI, which owns the terminal: print the URL, read
+   * the redirected one), 'device' (a library: the device flow where offered, else a
+   * NoBrowserLoginError). Default 'device'.
+   */
+  noBrowser?: 'paste' | 'device';
+  /** Told each phase as the login enters it (progress for a person). */
+  onPhase?: (phase: LoginPhase) => void;
 }): Promise<LoginFlowResult> {
   const timeoutMs = loginTimeoutMs(input.config);
   const timeout = AbortSignal.timeout(timeoutMs);
   const deadline = AbortSignal.any([timeout, ...(input.signal ? [input.signal] : [])]);
   let phase: LoginPhase = 'metadata discovery';
   const onPhase = (next: LoginPhase) => {
+    if (next !== phase) input.onPhase?.(next);
     phase = next;
   };
+  input.onPhase?.(phase);
   // Every request of the login (discovery, registration, code exchange, device polling) ends
   // with the deadline, and no response body is read past MAX_OAUTH_RESPONSE_BYTES.
-  const fetchFn = limitResponseSize(withSignal(input.fetchFn, deadline));
+  // The request last started, named when the deadline ends the login: which server did not answer.
+  let lastRequest: string | undefined;
+  const tracked: FetchLike = (url, init) => {
+    lastRequest = `${(init?.method ?? 'GET').toUpperCase()} ${safeUrl(urlOf(url))}`;
+    return input.fetchFn(url, init);
+  };
+  const fetchFn = limitResponseSize(withSignal(tracked, deadline));
   try {
     return await untilAborted(loginSteps({ ...input, fetchFn }, deadline, onPhase), deadline);
   } catch (error) {
     if (deadline.aborted) {
       const detail = timeout.aborted
-        ? `the ${phase} did not finish within ${timeoutMs / 1000} s (oauth.timeout); check that the server answers, or raise oauth.timeout`
+        ? `the ${phase} did not finish within ${timeoutMs / 1000} s (oauth.timeout)${phase === 'metadata discovery' && lastRequest ? `, no answer to ${lastRequest}` : ''}; check that the server answers, or raise oauth.timeout`
         : `it was cancelled during the ${phase}`;
       throw new LoginError(input.server, detail, { cause: error });
     }
@@ -105,6 +126,34 @@ export async function runLoginFlow(input: {
       cause: error,
     });
   }
+}
+
+/** A login that needed a browser where none can be opened, and had no other flow to use. */
+export class NoBrowserLoginError extends LoginError {
+  constructor(server: string, why: string) {
+    super(
+      server,
+      `no browser can be opened here (${why}) and the authorization server offers no device flow`,
+    );
+    this.name = 'NoBrowserLoginError';
+  }
+}
+
+/** The flow to use instead of the browser (see `noBrowser`), announced through the prompt. */
+function noBrowserFallback(
+  input: Parameters<typeof runLoginFlow>[0],
+  discovery: StoredDiscovery,
+  why: string,
+): 'paste' | 'device' {
+  const fallback =
+    input.noBrowser === 'paste'
+      ? 'paste'
+      : discovery.authorizationServerMetadata?.device_authorization_endpoint
+        ? 'device'
+        : undefined;
+  if (!fallback) throw new NoBrowserLoginError(input.server, why);
+  input.prompt({ kind: 'no-browser', reason: why, fallback });
+  return fallback;
 }
 
 /** Settles like `work`, or rejects as soon as `signal` aborts, whichever comes first. */
@@ -135,10 +184,24 @@ async function loginSteps(
   onPhase: (phase: LoginPhase) => void,
 ): Promise<LoginFlowResult> {
   onPhase('metadata discovery');
-  const discovery = await discover(input.serverUrl, {
-    fetchFn: input.fetchFn,
-    ...(input.resourceMetadataUrl ? { resourceMetadataUrl: input.resourceMetadataUrl } : {}),
-  });
+  let discovery: StoredDiscovery;
+  try {
+    discovery = await discover(input.serverUrl, {
+      fetchFn: input.fetchFn,
+      ...(input.resourceMetadataUrl ? { resourceMetadataUrl: input.resourceMetadataUrl } : {}),
+    });
+  } catch (error) {
+    // A network failure or the deadline says what it is; anything else (metadata that is not
+    // metadata: a `200 {}` everywhere) is explained by asking the server as an MCP client would.
+    if (error instanceof NetworkError || error instanceof McpOAuthError || deadline.aborted) throw error;
+    if (error instanceof ResponseTooLargeError) throw error;
+    throw await explainMissingMetadata({ ...input, fallback: error });
+  }
+  // No metadata at all (a base URL, a server that needs no authentication, not an MCP server):
+  // say which, instead of failing later at a registration endpoint that is not there.
+  if (!discovery.resourceMetadata && !discovery.authorizationServerMetadata) {
+    throw await explainMissingMetadata({ ...input, fallback: undefined });
+  }
   const insecure = insecureEndpoint(discovery);
   if (insecure) {
     throw new LoginError(
@@ -160,9 +223,22 @@ async function loginSteps(
   const issuer = issuerOf(discovery);
   const resource = resourceOf(input.serverUrl, discovery);
   const scope = selectScope(input.config, discovery, input.challengeScope, input.scope);
+  // Known before anything waits: no browser can open here. Only for the default opener (a host's
+  // own hook knows better).
+  let flow = input.flow;
+  if (flow === 'browser' && input.openBrowser === openInBrowser) {
+    const verdict = await browserOpener(process.env);
+    if (!verdict.usable) flow = noBrowserFallback(input, discovery, verdict.why);
+  }
   // A client registered with another authorization server is never reused.
   const storedClient = input.existing?.binding.issuer === issuer ? input.existing.client : undefined;
-  if (input.flow === 'device') {
+  if (flow === 'device') {
+    if (!discovery.authorizationServerMetadata?.device_authorization_endpoint) {
+      throw new LoginError(
+        input.server,
+        `the authorization server ${issuer} offers no device flow (its metadata has no device_authorization_endpoint); log in without --device (a browser), or with --no-browser (paste the redirected URL) where no browser can open`,
+      );
+    }
     onPhase('client registration');
     const { client } = await chooseClient({
       server: input.server,
@@ -197,7 +273,8 @@ async function loginSteps(
     scope,
     storedClient,
     fetchFn: input.fetchFn,
-    receive: input.flow,
+    receive: flow,
+    noBrowser: input.noBrowser === 'paste' ? 'paste' : 'fail',
     openBrowser: input.openBrowser,
     input: input.input,
     prompt: input.prompt,

@@ -107,6 +107,7 @@ export class ManagedProvider implements AuthProvider {
     if (token !== undefined) headers.set('authorization', `Bearer ${token}`);
     const response = this.readAnnouncements(url, init, await this.baseFetch(input, { ...init, headers }));
     this.carried.set(response, token ?? '');
+    if (token === undefined) void this.manager.noteUnauthenticatedAnswer?.(this.name, response.status);
     if (response.status !== 401 || !isReplayable(init?.body)) return response;
     // A 401 means the server did not run the request, so one retry after recovery is safe.
     if (!(await this.manager.handle401(this.name, token ?? null, await challengeOf(response))))

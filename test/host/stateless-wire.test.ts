@@ -103,12 +103,14 @@ describe('a 401 or 403 on the probe is an authorization event, never an older se
     expect(mcp.stats.methods.initialize).toBeUndefined();
   });
 
-  it('no credential and no login allowed: NeedsReauthError at once; nothing is sent (no initialize, no SSE)', async () => {
+  it('no credential and no login allowed: NeedsReauthError after one bare probe (no initialize, no SSE)', async () => {
     const { manager, mcp, as } = await bed({ login: false });
     const error = await connect('demo', { manager, url: mcp.url }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NeedsReauthError);
-    // The provider refuses the probe's token read: the probe itself never leaves.
-    expect(mcp.stats.requests).toBe(0);
+    // Never logged in: the probe goes out without a credential (a server that needs no
+    // authentication would answer it: the no_auth case); this one answers 401, and that is all.
+    expect(mcp.stats.requests).toBe(1);
+    expect(mcp.stats.unauthorized).toBe(1);
     expect(as.stats.authorizations).toBe(0);
   });
 

@@ -134,7 +134,9 @@ describe('an MCP server seen by two managers in one process', () => {
     );
     a.getOrBuildProvider('demo', mcp.url);
     const pb = b.getOrBuildProvider('demo', mcp.url);
-    await expect(pb.token()).rejects.toBeInstanceOf(NeedsReauthError);
+    // Never logged in: no token (the request would go out bare); accessToken() needs a login.
+    expect(await pb.token()).toBeUndefined();
+    await expect(b.accessToken('demo')).rejects.toBeInstanceOf(NeedsReauthError);
     const reconnect = new Promise((resolve) => b.once('reconnect-required', resolve));
     await a.login('demo');
     await reconnect;

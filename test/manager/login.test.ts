@@ -211,8 +211,11 @@ describe('client identity', () => {
 describe('implicit login', () => {
   it("interactive 'never' (and 'auto' without a TTY) never opens a browser: NeedsReauthError names the command", async () => {
     for (const interactive of ['never', 'auto'] as const) {
-      const { provider, opened, home } = await bed({ manager: { interactive } });
-      const error = await provider.token().catch((e: unknown) => e);
+      const { manager, provider, opened, home } = await bed({ manager: { interactive } });
+      // Never logged in: a transport's request goes out bare (a server without authentication
+      // answers it: no_auth); a 401 then raises NeedsReauthError. accessToken() raises it at once.
+      expect(await provider.token()).toBeUndefined();
+      const error = await manager.accessToken('demo').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(NeedsReauthError);
       expect((error as NeedsReauthError).command).toBe(`mcp-oauth --home ${home} login demo`);
       expect(opened.opened).toBe(0);

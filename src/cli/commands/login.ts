@@ -5,7 +5,7 @@ import { InterruptedError } from '../exit-codes.js';
 import type { InterruptSignal } from '../io.js';
 import { renderPrompt } from '../render-prompt.js';
 import type { Dispatch } from '../runner.js';
-import { Spinner } from '../spinner.js';
+import { Spinner, spinnerAllowed } from '../spinner.js';
 import { expirySummary, statusJson } from '../status-view.js';
 
 /** How the person approves: in a browser opened here, by pasting the redirected URL, or by device code. */
@@ -18,6 +18,10 @@ export interface LoginInput {
   idp?: string;
   /** browser (default), paste (`--no-browser`) or device (`--device`). */
   flow: LoginFlow;
+  /** `--scope`: exactly this scope instead of the configured or advertised one. */
+  scope?: string;
+  /** `--force`: replace a working credential without asking. */
+  force?: boolean;
 }
 
 /** Defines `login <server>`; maps `--no-browser` / `--device` (exit 2 if both) to the flow for `dispatch`. */
@@ -32,6 +36,11 @@ export function registerLogin(program: Command, dispatch: Dispatch): void {
     )
     .option('--no-browser', 'do not open a browser: print the URL, then read the redirected URL on stdin')
     .option('--device', 'use the device authorization grant (RFC 8628): enter a code on any device')
+    .option(
+      '--scope <scopes>',
+      'request exactly these scopes, space-separated (default: oauth.scope, else what the server advertises)',
+    )
+    .option('--force', 'replace a working credential without asking (asked only in a terminal)')
     .addHelpText(
       'after',
       `
@@ -41,13 +50,14 @@ Examples:
   $ mcp-oauth login notion
   $ mcp-oauth login notion --no-browser     # over SSH: paste the redirected URL back
   $ mcp-oauth login notion --device         # enter a code on your phone
+  $ mcp-oauth login notion --scope 'read write'
   $ mcp-oauth login --idp corp              # sign in at the company IdP (servers with oauth.idp: corp)
   $ mcp-oauth --json login notion`,
     )
     .action(
       (
         server: string | undefined,
-        options: { browser: boolean; device?: boolean; idp?: string },
+        options: { browser: boolean; device?: boolean; idp?: string; scope?: string; force?: boolean },
         command: Command,
       ) => {
         if ((server === undefined) === (options.idp === undefined)) {
@@ -73,6 +83,8 @@ Examples:
           server: server ?? '',
           flow,
           ...(options.idp ? { idp: options.idp } : {}),
+          ...(options.scope !== undefined ? { scope: options.scope } : {}),
+          ...(options.force ? { force: true } : {}),
         });
       },
     );
@@ -83,14 +95,40 @@ Examples:
  * status); the credential is replaced only on success. Ctrl-C or SIGTERM cancels it, committing nothing
  * (exit 130 / 143).
  */
-export async function runLogin(ctx: CliContext, { server, flow, idp }: LoginInput): Promise<void> {
+export async function runLogin(ctx: CliContext, input: LoginInput): Promise<void> {
+  const { server, flow, idp } = input;
   if (idp !== undefined) return runIdpLogin(ctx, idp, flow);
   // An explicit `login` is the person asking: 'always' lets it run whatever the context (no TTY,
   // CI, a pipe on stdin for --no-browser).
   const result = await withSession(ctx, 'always', async ({ manager, use }) => {
     use(server);
-    return loginWithPrompts(ctx, manager, server, flow);
+    if (!input.force && !(await replaceConfirmed(ctx, manager, server))) return 'kept' as const;
+    try {
+      return await loginWithPrompts(ctx, manager, server, input);
+    } catch (error) {
+      // The server answered without asking for authentication: nothing to log in to, and that is
+      // what `status` shows from now on (no_auth).
+      if (!(error instanceof Error && error.name === 'NoLoginNeededError')) throw error;
+      await manager.noteUnauthenticatedAnswer(server, 200);
+      return 'no_auth' as const;
+    }
   });
+  if (result === 'kept') {
+    if (ctx.json) ctx.out.json({ server, replaced: false });
+    else
+      ctx.out.result(
+        `Kept the current credential of ${server}; nothing changed (--force replaces it without asking).`,
+      );
+    return;
+  }
+  if (result === 'no_auth') {
+    if (ctx.json) ctx.out.json({ server, state: 'no_auth' });
+    else
+      ctx.out.result(
+        ctx.out.success(`${server} needs no login: it answers without authentication (status shows no_auth)`),
+      );
+    return;
+  }
   if (ctx.json) {
     ctx.out.json({ server: result.server, joined: result.joined, status: statusJson(result.status) });
     return;
@@ -139,11 +177,37 @@ async function runIdpLogin(ctx: CliContext, name: string, flow: LoginFlow): Prom
   );
 }
 
+/**
+ * In a terminal, a working credential (`valid`, `expiring`) is replaced only after a yes. Not asked
+ * when stdin or stderr is not a terminal (scripts, pipes), nor with `--json`.
+ */
+async function replaceConfirmed(ctx: CliContext, manager: OAuthManager, server: string): Promise<boolean> {
+  const { io } = ctx;
+  const tty = (io.stdin as { isTTY?: boolean }).isTTY === true && io.stderr.isTTY === true;
+  if (!tty || ctx.json) return true;
+  const status = await manager.status(server);
+  if (status.state !== 'valid' && status.state !== 'expiring') return true;
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({
+    input: io.stdin,
+    output: io.stderr as NodeJS.WritableStream,
+    terminal: false,
+  });
+  try {
+    const answer = await rl.question(
+      `${server} already has a working credential (${expirySummary(status, false)}). Log in again and replace it? [y/N] `,
+    );
+    return /^\s*y(es)?\s*$/i.test(answer);
+  } finally {
+    rl.close();
+  }
+}
+
 async function loginWithPrompts(
   ctx: CliContext,
   manager: OAuthManager,
   server: string,
-  flow: LoginFlow,
+  { flow, scope }: LoginInput,
 ): Promise<LoginResult> {
   const { io } = ctx;
   const spinner = new Spinner(io.stderr, { env: io.env });
@@ -169,9 +233,26 @@ async function loginWithPrompts(
     return true;
   });
   // Until the first prompt: discovery and client registration can take a while on a slow network.
+  // In a terminal the spinner names the phase; elsewhere (a pipe, a log) a line per phase.
+  const tty = spinnerAllowed(io.stderr, io.env);
   spinner.start(`Connecting to ${server}`);
+  const onPhase = (phase: string) => {
+    // The waits have their own prompt and spinner label.
+    if (phase.startsWith('wait for')) return;
+    if (tty) spinner.start(`${phase.charAt(0).toUpperCase()}${phase.slice(1)} (${server})`);
+    else io.stderr.write(`${server}: ${phase}...\n`);
+  };
   try {
-    return await manager.login(server, { flow, prompt, input: io.stdin, signal: cancel.signal });
+    return await manager.login(server, {
+      flow,
+      prompt,
+      input: io.stdin,
+      signal: cancel.signal,
+      // The CLI owns the terminal: with no browser, the person pastes the redirected URL.
+      noBrowser: 'paste',
+      onPhase,
+      ...(scope !== undefined ? { scope } : {}),
+    });
   } catch (error) {
     // A failed login commits nothing, so after a cancellation the old credential is as it was.
     if (interrupted) {

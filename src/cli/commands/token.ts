@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { TransientAuthError } from '../../errors.js';
+import { ConfigError, TransientAuthError } from '../../errors.js';
 import type { OAuthManager } from '../../index.js';
 import type { CliContext } from '../context.js';
 import { withSession } from '../context.js';
@@ -50,6 +50,13 @@ export async function runToken(ctx: CliContext, { server }: TokenInput): Promise
  */
 async function freshToken(ctx: CliContext, manager: OAuthManager, server: string): Promise<string> {
   const before = await manager.status(server);
+  if (before.state === 'no_auth') {
+    // Usage, not failure (exit 2): there is no token to print, and none is needed.
+    throw new ConfigError(
+      `MCP server '${server}' needs no token: it answered requests sent without authentication (state no_auth). Send its requests without an Authorization header.`,
+      { server },
+    );
+  }
   if (before.state === 'expiring') {
     try {
       await manager.refreshNow(server);

@@ -8,6 +8,7 @@ interface AddOptions {
   clientMetadataUrl?: string;
   scope?: string;
   redirectPort?: number;
+  login?: boolean;
 }
 
 /** The arguments of `mcp-oauth servers add <name> <url>`, its options as `oauth:` keys. */
@@ -16,6 +17,8 @@ export interface ServersAddInput {
   url: string;
   /** The `oauth:` keys of config.yaml (snake_case, as people write them). */
   oauth: Record<string, string | number>;
+  /** `--login`: log in right after adding (the browser flow, as `mcp-oauth login NAME`). */
+  login?: boolean;
 }
 
 /** Defines `servers add <name> <url>` and its OAuth options; hands them to `dispatch` as config.yaml keys. */
@@ -42,16 +45,23 @@ export function registerServersAdd(servers: Command, dispatch: Dispatch): void {
       'a fixed loopback port for the login callback (default: any free port)',
       parsePort,
     )
+    .option('--login', 'log in right after adding it (as `mcp-oauth login <name>`)')
     .addHelpText(
       'after',
       `
 Examples:
   $ mcp-oauth servers add notion https://mcp.notion.com/mcp
+  $ mcp-oauth servers add notion https://mcp.notion.com/mcp --login
   $ mcp-oauth servers add acme https://mcp.acme.dev/mcp --client-id cli-123 \\
       --client-secret-env ACME_SECRET --scope "read write" --redirect-port 8976`,
     )
     .action((name: string, url: string, options: AddOptions, command: Command) =>
-      dispatch(command, runServersAdd, { name, url, oauth: oauthKeys(options) }),
+      dispatch(command, runServersAdd, {
+        name,
+        url,
+        oauth: oauthKeys(options),
+        ...(options.login ? { login: true } : {}),
+      }),
     );
 }
 
@@ -63,12 +73,32 @@ export async function runServersAdd(ctx: CliContext, input: ServersAddInput): Pr
   const { addServers, configPath } = await import('../../../config/index.js');
   await addServers(ctx.home, [input]);
   const file = configPath(ctx.home);
+  warnUnsetSecretVariable(ctx, input);
+  if (input.login) {
+    // One JSON object on stdout: with --json, the login's (the server is in config.yaml either way).
+    if (!ctx.json) ctx.out.note(ctx.out.success(`Added ${input.name} (${input.url}) to ${file}`));
+    const { runLogin } = await import('../login.js');
+    await runLogin(ctx, { server: input.name, flow: 'browser' });
+    return;
+  }
   if (ctx.json) {
     ctx.out.json({ name: input.name, url: input.url, file });
     return;
   }
   ctx.out.result(ctx.out.success(`Added ${input.name} (${input.url}) to ${file}`));
   ctx.out.note(`Next: ${ctx.loginCommand(input.name)}`);
+}
+
+/**
+ * Saved either way (the variable may be set in the shell that logs in), but said at once: a login
+ * or refresh would otherwise fail later, far from the command that caused it.
+ */
+function warnUnsetSecretVariable(ctx: CliContext, input: ServersAddInput): void {
+  const variable = input.oauth.client_secret_env;
+  if (typeof variable !== 'string' || (ctx.io.env[variable] ?? '') !== '') return;
+  ctx.out.note(
+    `warning: the environment variable ${variable} is not set here; set it (export ${variable}=...) in the shell that runs mcp-oauth, or the login will fail.`,
+  );
 }
 
 /** The command line's options as the `oauth:` keys of config.yaml. */

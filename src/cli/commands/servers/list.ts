@@ -7,6 +7,7 @@ import { renderTable } from '../../table.js';
 export function registerServersList(servers: Command, dispatch: Dispatch): void {
   servers
     .command('list')
+    .alias('ls')
     .description('list the configured servers (configuration only; see `status` for credentials)')
     .addHelpText(
       'after',

@@ -12,6 +12,7 @@ export interface ServersRemoveInput {
 export function registerServersRemove(servers: Command, dispatch: Dispatch): void {
   servers
     .command('remove')
+    .alias('rm')
     .description('remove a server: revoke and delete its tokens, forget its client, drop its configuration')
     .argument('<name>', 'server name')
     .addHelpText(
