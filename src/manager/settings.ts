@@ -38,9 +38,12 @@ export interface OAuthManagerOptions {
   logger?: Logger;
   /** May a request that finds no usable credential open a browser? Default 'auto'. */
   interactive?: Interactive;
-  /** The command shown in NeedsReauthError; a string with `{server}`, or a function. */
-  reloginCommand?: string | ((server: string) => string);
-  /** The account dimension of every key (multi-user hosts run one manager per account). */
+  /** The command shown in NeedsReauthError; a string with `{server}` (and `{account}`), or a function. */
+  reloginCommand?: string | ((server: string, account?: string) => string);
+  /**
+   * The default account of every key: calls that name no account use it. One manager serves any
+   * number of accounts (a gateway): pass `{ account }` to getOrBuildProvider and the other calls.
+   */
   account?: string;
   /** Refresh this long before expiry (default 60 s; at most half a token's lifetime). */
   refreshSkewMs?: number;
@@ -81,7 +84,7 @@ export interface ManagerSettings {
   logger: Logger;
   interactive: Interactive;
   account: string | undefined;
-  reloginCommand: (server: string) => string;
+  reloginCommand: (server: string, account?: string) => string;
   refreshSkewMs: number;
   requestTimeoutMs: number;
   lock: LockSettings;
@@ -122,10 +125,13 @@ export function skewMsFor(settings: ManagerSettings, config: OAuthConfig): numbe
   return configured !== undefined ? configured * 1000 : settings.refreshSkewMs;
 }
 
-function reloginCommandOf(options: OAuthManagerOptions): (server: string) => string {
+function reloginCommandOf(options: OAuthManagerOptions): (server: string, account?: string) => string {
   const command = options.reloginCommand;
   if (typeof command === 'function') return command;
-  if (typeof command === 'string') return (server) => command.replaceAll('{server}', server);
+  if (typeof command === 'string')
+    return (server, account) =>
+      command.replaceAll('{server}', server).replaceAll('{account}', account ?? 'default');
   const home = options.home ? ` --home ${shellQuote(options.home)}` : '';
-  return (server) => `mcp-oauth${home} login ${shellQuote(server)}`;
+  return (server, account) =>
+    `mcp-oauth${home}${account === undefined ? '' : ` --account ${shellQuote(account)}`} login ${shellQuote(server)}`;
 }
