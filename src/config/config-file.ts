@@ -28,6 +28,7 @@ import {
   RULES,
   resolveClientSecret,
   type ServerSettings,
+  type StoreSettings,
   serverNameSchema,
   serverSettingsSchema,
   toOAuthConfig,
@@ -50,6 +51,8 @@ export interface ServerConfig {
 export interface LoadedConfig {
   file: string;
   servers: Map<string, ServerConfig>;
+  /** The `store:` block (where credentials live), when the file has one. */
+  store?: StoreSettings;
 }
 
 /** The configuration file's name in the home folder (its edit lock is this name plus `.lock`). */
@@ -119,7 +122,7 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
     }
     servers.set(name, { name, url: settings.url, oauth: toOAuthConfig(settings.oauth, secret.secret) });
   }
-  return { file, servers };
+  return validated.store ? { file, servers, store: validated.store } : { file, servers };
 }
 
 /**

@@ -176,10 +176,62 @@ export const serverSettingsSchema = z.strictObject(
   { error: unlessUnknownKey(RULES.server) },
 );
 
+// ---- store: (where credentials live; see src/store/store-selection.ts)
+const STORE_RULES = {
+  store:
+    'must be a mapping, e.g. store: {url: "rediss://user:password@redis.example.com:6380/0", prefix: "mcp-oauth:"}',
+  url: 'must be file or a redis:// or rediss:// URL, e.g. url: "rediss://user:password@redis.example.com:6380/0"',
+  prefix: 'must be a non-empty string, e.g. prefix: "team-a:mcp-oauth:"',
+  encryption:
+    'must be none or a mapping with key_file (and, during a rotation, previous_key_files), e.g. encryption: {key_file: /etc/mcp-oauth/key}',
+  keyFile:
+    'must be the path of a file holding the base64 of 32 random bytes, e.g. key_file: /etc/mcp-oauth/key',
+  previousKeyFiles: 'must be a list of key file paths, e.g. previous_key_files: [/etc/mcp-oauth/old-key]',
+} as const;
+
+/** `store.encryption` as a mapping (the other form is the word `none`). */
+export const encryptionSettingsSchema = z.strictObject(
+  {
+    key_file: z.optional(nonEmptyString(STORE_RULES.keyFile)),
+    previous_key_files: z.optional(
+      z.array(nonEmptyString(STORE_RULES.keyFile), { error: STORE_RULES.previousKeyFiles }),
+    ),
+  },
+  { error: unlessUnknownKey(STORE_RULES.encryption) },
+);
+
+/** `store:`: `url` (file, redis://, rediss://), `prefix` (Redis), `encryption`. */
+export const storeSettingsSchema = z.strictObject(
+  {
+    url: z.optional(
+      z.string({ error: STORE_RULES.url }).check(
+        z.refine((value: string) => value === 'file' || /^rediss?:\/\/./.test(value), {
+          error: STORE_RULES.url,
+          params: NO_FOUND,
+        }),
+      ),
+    ),
+    prefix: z.optional(nonEmptyString(STORE_RULES.prefix)),
+    encryption: z.optional(
+      z.union([z.literal('none'), encryptionSettingsSchema], {
+        error: unlessUnknownKey(STORE_RULES.encryption),
+      }),
+    ),
+  },
+  { error: unlessUnknownKey(STORE_RULES.store) },
+);
+
+/** A validated `store:` block, snake_case as in the file. */
+export type StoreSettings = z.infer<typeof storeSettingsSchema>;
+/** The keys allowed in `store:` and in `store.encryption`. */
+export const STORE_KEYS: readonly string[] = Object.keys(storeSettingsSchema.shape);
+export const ENCRYPTION_KEYS: readonly string[] = Object.keys(encryptionSettingsSchema.shape);
+
 /** The whole file. An empty `servers:` (null) means no servers. */
 export const configFileSchema = z.strictObject(
   {
     servers: z.nullish(z.record(serverNameSchema, serverSettingsSchema, { error: RULES.servers })),
+    store: z.nullish(storeSettingsSchema),
   },
   { error: unlessUnknownKey(RULES.root) },
 );
