@@ -161,6 +161,8 @@ export async function withSession<T>(
   // this process prints can show them.
   const manager = new OAuthManager({
     home: ctx.home,
+    // The command's environment selects the store (MCP_OAUTH_STORE) and its encryption keys.
+    env: ctx.io.env,
     interactive,
     logger: ctx.logger,
     reloginCommand: ctx.loginCommand,

@@ -3,7 +3,7 @@ import type { OAuthConfig } from '../config/oauth-config.js';
 import { ManagedProvider } from '../sdk/managed-provider.js';
 import { versionOf } from '../store/credential-record.js';
 import type { CredentialStore } from '../store/credential-store.js';
-import { FileCredentialStore } from '../store/file-credential-store.js';
+import { SelectedStore } from '../store/selected-store.js';
 import { CredentialCache } from './credential-cache.js';
 import { EntryRegistry } from './entry-registry.js';
 import type { EmitEvent, ManagerEvents } from './events.js';
@@ -41,7 +41,7 @@ import { TokenSource } from './token-source.js';
  * `reconnect-required`, `needs-reauth` (see ManagerEvents).
  */
 export class OAuthManager extends EventEmitter<ManagerEvents> implements ProviderPort {
-  /** Where the credentials live (a FileCredentialStore in the home folder unless one was given). */
+  /** Where the credentials live: the host's store, else the one config.yaml or MCP_OAUTH_STORE selects (SelectedStore). */
   readonly store: CredentialStore;
   /** The home folder, when the manager has one (its config.yaml names the servers). */
   readonly home: string | undefined;
@@ -67,7 +67,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
       this.ownsStore = false;
       this.home = options.home;
     } else {
-      const store = new FileCredentialStore({ home: options.home, logger: settings.logger });
+      const store = new SelectedStore({ home: options.home, env: options.env, logger: settings.logger });
       this.store = store;
       this.home = store.home;
       this.ownsStore = true;

@@ -28,8 +28,13 @@ export const CLOSE_GRACE_MS = 5_000;
 export interface OAuthManagerOptions {
   /** Home folder (config, credentials, locks): `home` > MCP_OAUTH_HOME > ~/.mcp-oauth. Ignored when `store` is given. */
   home?: string;
-  /** Credential storage; default a FileCredentialStore in the home folder. */
+  /**
+   * Credential storage. Default: the store config.yaml's `store:` or MCP_OAUTH_STORE selects (a
+   * FileCredentialStore in the home folder unless one is set; see SelectedStore), opened at first use.
+   */
   store?: CredentialStore;
+  /** Where MCP_OAUTH_STORE and the encryption keys are read when `store` is not given (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Time source (tests inject one). */
   clock?: Clock;
   /** fetch for every OAuth request and the base of each provider's `fetch`. */
