@@ -26,8 +26,9 @@ export function cliBuildOptions(outdir: string): BuildOptions {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    // Not bundled: a native addon, and `open`, which runs scripts shipped next to its own files.
-    external: ['fs-native-extensions', 'open'],
+    // Not bundled: a native addon, `open`, which runs scripts shipped next to its own files, and
+    // the Redis client, loaded (lazily) only when a redis:// store is selected.
+    external: ['fs-native-extensions', 'open', 'redis', '@redis/*'],
     // The CommonJS dependencies (commander, yaml) call require() for Node's built-ins.
     banner: {
       js: "import { createRequire as __cliCreateRequire } from 'node:module'; const require = __cliCreateRequire(import.meta.url);",

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import * as root from '../../src/index.js';
+import * as redis from '../../src/redis.js';
 import * as sdkV1 from '../../src/sdk/v1.js';
 
 // The package's public names, values and types. Widening (or narrowing) the API is a decision:
@@ -75,6 +76,16 @@ const ROOT = [
 ];
 const SDK_V1 = ['createV1SseTransport', 'createV1StreamableHttpTransport'];
 
+const REDIS = [
+  'DEFAULT_REDIS_PREFIX',
+  'LeaseLostError',
+  'RecordCipher (type)',
+  'RedisCredentialStore',
+  'RedisCredentialStoreOptions (type)',
+  'StoreUnavailableError',
+  'redactStoreUrl',
+];
+
 /** The names `file` exports as the compiler sees them, a type-only name marked `(type)`. */
 function exportsOf(file: string): string[] {
   const path = fileURLToPath(new URL(file, import.meta.url));
@@ -118,9 +129,14 @@ describe('public surface', () => {
     expect(Object.keys(sdkV1).sort()).toEqual(SDK_V1);
   });
 
-  it('the package publishes the root and sdk-v1, never the internal seams', async () => {
+  it('mcp-oauth-manager/redis exports the Redis store and what its users catch', () => {
+    expect(exportsOf('../../src/redis.ts')).toEqual(REDIS);
+    expect(Object.keys(redis).sort()).toEqual(REDIS.filter((name) => !name.endsWith('(type)')));
+  });
+
+  it('the package publishes the root, sdk-v1 and redis, never the internal seams', async () => {
     const { readFile } = await import('node:fs/promises');
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './package.json', './sdk-v1']);
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './package.json', './redis', './sdk-v1']);
   });
 });
