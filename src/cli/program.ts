@@ -4,6 +4,7 @@ import { registerLogout } from './commands/logout.js';
 import { registerRefresh } from './commands/refresh.js';
 import { registerServers } from './commands/servers/index.js';
 import { registerStatus } from './commands/status.js';
+import { registerStore } from './commands/store/index.js';
 import { registerToken } from './commands/token.js';
 import { ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
 import type { CliIO } from './io.js';
@@ -57,6 +58,7 @@ Example:
   registerToken(program, dispatch);
   registerRefresh(program, dispatch);
   registerServers(program, dispatch);
+  registerStore(program, dispatch);
   return program;
 }
 
