@@ -33,12 +33,26 @@ export class InterruptedError extends Error {
 }
 
 /**
+ * A command that printed its whole answer and exits with a code other than 0 (`status` as a
+ * health check): nothing more is printed.
+ */
+export class CommandExit extends Error {
+  readonly exitCode: ExitCodeValue;
+  constructor(exitCode: ExitCodeValue) {
+    super(`exit ${exitCode}`);
+    this.name = 'CommandExit';
+    this.exitCode = exitCode;
+  }
+}
+
+/**
  * The exit code for an error that ended a command. An insecure home folder counts as a
  * configuration error: the person has to fix their setup (chmod), not retry.
  */
 export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof CommanderError) return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
   if (error instanceof InterruptedError) return SIGNAL_EXIT[error.signal];
+  if (error instanceof CommandExit) return error.exitCode;
   if (error instanceof NeedsReauthError) return ExitCode.needsReauth;
   if (error instanceof ConfigError || error instanceof InsecureHomeError) return ExitCode.usage;
   return ExitCode.failure;

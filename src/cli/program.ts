@@ -6,7 +6,7 @@ import { registerServers } from './commands/servers/index.js';
 import { registerStatus } from './commands/status.js';
 import { registerStore } from './commands/store/index.js';
 import { registerToken } from './commands/token.js';
-import { ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
+import { CommandExit, ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { reportError } from './report-error.js';
 import { type Dispatch, dispatchTo } from './runner.js';
@@ -26,6 +26,10 @@ export function buildProgram(io: CliIO, dispatch: Dispatch = dispatchTo(io)): Co
     .description('Log in to OAuth-protected MCP servers and manage their credentials.')
     .version(packageVersion(), '-V, --version')
     .option('--home <dir>', 'home folder (default: $MCP_OAUTH_HOME, else ~/.mcp-oauth)')
+    .option(
+      '--account <name>',
+      'the account of the credentials (default: $MCP_OAUTH_ACCOUNT, else "default")',
+    )
     .option('--json', 'print one JSON object on stdout instead of text')
     .option('--verbose', 'debug logs on stderr (tokens and secrets redacted), stack traces on errors')
     // Set before any subcommand is created: commander copies these settings into subcommands.
@@ -70,7 +74,8 @@ export async function run(argv: string[], io: CliIO): Promise<ExitCodeValue> {
     return ExitCode.ok;
   } catch (error) {
     // Commander already printed its own message (usage errors) or the help/version text.
-    if (!(error instanceof CommanderError)) reportError(io, error, verboseRequested(program, argv));
+    if (!(error instanceof CommanderError || error instanceof CommandExit))
+      reportError(io, error, verboseRequested(program, argv));
     return exitCodeFor(error);
   }
 }

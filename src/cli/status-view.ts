@@ -17,6 +17,9 @@ export function statusJson(status: ServerStatus): ServerStatus {
     issuer: status.issuer,
     clientKind: status.clientKind,
     error: status.error,
+    account: status.account,
+    grant: status.grant,
+    orphaned: status.orphaned,
   };
 }
 

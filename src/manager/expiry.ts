@@ -1,7 +1,17 @@
 import type { StoredTokens } from '../store/credential-record.js';
 
-/** The states of a server's credential, in the API and in JSON. */
-export type CredentialState = 'valid' | 'expiring' | 'expired' | 'needs_reauth' | 'logged_out' | 'error';
+/**
+ * The states of a server's credential, in the API and in JSON. `no_auth`: the server was observed
+ * to answer without authentication (no credential needed; recorded by the host layer).
+ */
+export type CredentialState =
+  | 'valid'
+  | 'expiring'
+  | 'expired'
+  | 'needs_reauth'
+  | 'logged_out'
+  | 'error'
+  | 'no_auth';
 
 /** 'fresh': use it; 'expiring': use it and refresh in the background; 'expired': refresh first. */
 export type Freshness = 'fresh' | 'expiring' | 'expired';

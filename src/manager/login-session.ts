@@ -6,7 +6,7 @@ import { CREDENTIAL_SCHEMA_VERSION, type CredentialRecord, versionOf } from '../
 import type { CredentialStore } from '../store/credential-store.js';
 import type { CredentialCache } from './credential-cache.js';
 import { underCredentialLock } from './credential-lock.js';
-import type { EmitEvent } from './events.js';
+import { type EmitEvent, subjectOf } from './events.js';
 import type { LoginOptions, LoginResult } from './login-types.js';
 import { inheritedRefusal } from './scope-refusal.js';
 import type { ServerEntry } from './server-entry.js';
@@ -149,7 +149,7 @@ export class LoginSession {
     settings.logger.info(`Logged in to '${name}'`, { issuer: result.issuer, clientKind: result.client.kind });
     entry.backoff = { until: 0, attempts: 0 };
     await this.cache.adopt(entry, record, 'login');
-    this.emit('reconnect-required', { server: name, reason: 'new login', cause: 'login' });
+    this.emit('reconnect-required', { ...subjectOf(entry), reason: 'new login', cause: 'login' });
   }
 
   /**
