@@ -24,6 +24,7 @@ import { pooledFetch } from './pooled-fetch.js';
 import { benchRoundTrip } from './round-trip.js';
 import { benchScale } from './scale.js';
 import { makeScratchDir } from './scratch.js';
+import { benchStoreMigrate } from './store-migrate.js';
 import { fmt, renderMarkdown, renderText, type Table } from './table.js';
 
 const { values: args } = parseArgs({
@@ -40,6 +41,7 @@ const settings = quick
       processes: [2, 4],
       callsPerProcess: 50,
       scale: { servers: 100, runs: 2, idleMs: 1000, cliRounds: 3 },
+      storeMigrate: { records: 1_000 },
     }
   : {
       hotPath: { rounds: 21, iterations: 100_000 },
@@ -52,6 +54,7 @@ const settings = quick
       processes: [2, 4, 8, 16],
       callsPerProcess: 50,
       scale: { servers: 1000, runs: 5, idleMs: 3000, cliRounds: 11 },
+      storeMigrate: { records: 10_000 },
     };
 const POOL_CONNECTIONS = 64;
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -348,6 +351,19 @@ async function main() {
     out('\n4. Tool call round trip: authenticated vs unauthenticated (same SDK client and server code)');
     out(renderText(roundTripTable));
 
+    // store migrate (records per second; bench/store-migrate.ts) -----------------------------------
+    endSection = startSection('storeMigrate');
+    const storeMigrate = await benchStoreMigrate({
+      parentDir: scratch.path,
+      template,
+      progress,
+      ...settings.storeMigrate,
+    });
+    endSection();
+    out('\nStore migration: records per second of `mcp-oauth store migrate`');
+    out(renderText(storeMigrate.table));
+    for (const note of storeMigrate.notes) out(`  ${note}`);
+
     // 5. scale --------------------------------------------------------------------------------------
     progress(`scale: ${settings.scale.servers} configured servers`);
     endSection = startSection('scale');
@@ -472,6 +488,7 @@ async function main() {
       crossProcess,
       roundTrip,
       scale,
+      storeMigrate: storeMigrate.rows,
     };
     if (!quick) {
       const resultsDir = join(repoRoot, 'bench', 'results');
@@ -515,6 +532,10 @@ async function main() {
         `**6. CLI start-up**: spawn to exit, median of ${cli.rounds} rounds, as a ratio to \`node -e 0\` in the same round (node -e 0: ${fmt.ms(cli.nodeBaselineMs)} ms)`,
         '',
         renderMarkdown(cliTable),
+        '',
+        '**Store migration**: records per second of `mcp-oauth store migrate`',
+        '',
+        renderMarkdown(storeMigrate.table),
       ].join('\n');
       const updated = await updateBenchmarksMd(markdown);
       out(
