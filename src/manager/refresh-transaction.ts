@@ -51,6 +51,8 @@ export interface TransactionContext {
 /** Test-only seams (crash injection in the cross-process suites). */
 export interface TransactionHooks {
   afterLock?(): void | Promise<void>;
+  /** After the record was read and judged, just before the lease check and the refresh request. */
+  beforeRefreshRequest?(): void | Promise<void>;
   afterRefreshResponse?(): void | Promise<void>;
 }
 
@@ -122,6 +124,7 @@ export async function runRefreshTransaction(
     // Fencing guards the store, not the authorization server: a holder whose lease ran out (a long
     // pause) must not present a refresh token the next holder may present too. Checked (and the
     // lease extended to cover the request) at the last moment before sending.
+    await ctx.hooks?.beforeRefreshRequest?.();
     try {
       await ctx.store.assertLease?.(ctx.key, ctx.requestTimeoutMs);
     } catch (error) {

@@ -12,9 +12,9 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Forks a child host (real process, tsx loader) and waits until it is ready. */
-export async function startChild(env: Record<string, string>): Promise<Child> {
-  const child = fork(childScript, [], {
+/** Forks a child host (real process, tsx loader; `script` speaks child-host.ts's protocol) and waits until it is ready. */
+export async function startChild(env: Record<string, string>, script = childScript): Promise<Child> {
+  const child = fork(script, [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
