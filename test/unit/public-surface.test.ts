@@ -8,6 +8,7 @@ import * as sdkV1 from '../../src/sdk/v1.js';
 // The package's public names, values and types. Widening (or narrowing) the API is a decision:
 // it changes this list, the README's API table, and, for a removal, the major version.
 const ROOT = [
+  'AesGcmCipher',
   'BrowserHandle (type)',
   'CONFIG_FILE_NAME',
   'CircuitBreakerOptions (type)',
@@ -42,6 +43,9 @@ const ROOT = [
   'ManagerEvents (type)',
   'McpOAuthError',
   'McpOAuthErrorCode (type)',
+  'MigrationOptions (type)',
+  'MigrationReport (type)',
+  'MigrationTarget (type)',
   'MemoryCredentialStore',
   'MemoryCredentialStoreOptions (type)',
   'NeedsReauthError',
@@ -55,10 +59,15 @@ const ROOT = [
   'PutResult (type)',
   'ReconnectCause (type)',
   'ScopeRefusal (type)',
+  'RecordKeyMissingError',
   'RecordVersion (type)',
+  'RotationReport (type)',
+  'SelectedStore',
+  'SelectedStoreOptions (type)',
   'ServerConfig (type)',
   'ServerStatus (type)',
   'StoreError',
+  'StoreMovedError',
   'TransientAuthError',
   'TransportKind (type)',
   'UnsafeFileError',
@@ -69,9 +78,11 @@ const ROOT = [
   'consoleLogger',
   'getManager',
   'loadConfig',
+  'migrateStore',
   'openInBrowser',
   'removeServer',
   'resetManagerForTests',
+  'rotateKey',
   'silentLogger',
 ];
 const SDK_V1 = ['createV1SseTransport', 'createV1StreamableHttpTransport'];
