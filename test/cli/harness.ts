@@ -75,7 +75,7 @@ export function watchAuthorizationServer(as: TestAuthorizationServer): void {
   watchedServers.add(as);
 }
 
-const SECRET_VARIABLE = /SECRET|TOKEN|PASSWORD/i;
+const SECRET_VARIABLE = /SECRET|TOKEN|PASSWORD|ENCRYPTION_KEY/i;
 
 /** The home a command line uses (`--home DIR`, else MCP_OAUTH_HOME), if the test set one. */
 function homeOf(args: string[], env: NodeJS.ProcessEnv): string | undefined {

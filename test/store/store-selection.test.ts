@@ -53,6 +53,36 @@ describe('store selection', () => {
     }
   });
 
+  it('config.yaml store: errors name the key and suggest the right one', async () => {
+    const { loadConfig } = await import('../../src/config/config-file.js');
+    const cases: Array<[string, RegExp]> = [
+      ['store: {prefx: "a:"}\n', /store has an unknown key "prefx"; did you mean prefix\?/],
+      [
+        'store: {encryption: {key_fil: /k}}\n',
+        /store\.encryption has an unknown key "key_fil"; did you mean key_file\?/,
+      ],
+      ['store: {encryption: nope}\n', /store\.encryption must be none or a mapping with key_file/],
+      [
+        `store: {url: "http://u:${PASSWORD}@x"}\n`,
+        /store\.url must be file or a redis:\/\/ or rediss:\/\/ URL/,
+      ],
+      ['stor: {}\n', /unknown key "stor"; did you mean store\?/],
+    ];
+    for (const [yaml, expected] of cases) {
+      await writeConfig(home, yaml);
+      const error = await loadConfig(home, {}).catch((e) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).toMatch(expected);
+      expect(error.message).not.toContain(PASSWORD);
+    }
+    await writeConfig(home, 'store:\n  url: rediss://h:6380/0\n  prefix: "t:"\n  encryption: none\n');
+    expect((await loadConfig(home, {})).store).toEqual({
+      url: 'rediss://h:6380/0',
+      prefix: 't:',
+      encryption: 'none',
+    });
+  });
+
   it('a Redis store without a key is refused unless encryption: none is written', async () => {
     const url = `redis://default:${PASSWORD}@127.0.0.1:${redis.port}/0`;
     const refused = await openStore(
