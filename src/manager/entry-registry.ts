@@ -87,12 +87,17 @@ export class EntryRegistry {
   }
 
   /**
-   * The entry of `name` for `account`, registered from config.yaml in the home folder when not
-   * yet known (a server configured for one account serves every account).
+   * The entry of `name` for `account`, registered when not yet known: like the entry of another
+   * account of the same server (a server registered for one account serves every account), else
+   * from config.yaml in the home folder.
    */
   async resolve(name: string, account: string | undefined = this.defaultAccount): Promise<ServerEntry> {
     this.assertOpen();
-    if (!this.has(name, account) && this.home) {
+    const sibling = this.entries.get(name)?.values().next().value;
+    if (!this.has(name, account) && sibling) {
+      // Registered for another account: the server is the same for every account.
+      this.register(name, sibling.serverUrl, sibling.config, account);
+    } else if (!this.has(name, account) && this.home) {
       const server = (await loadConfig(this.home)).servers.get(name);
       if (server?.error) throw server.error;
       if (server) this.register(name, server.url, server.oauth, account);

@@ -126,7 +126,7 @@ export class LoginSession {
       recordId: randomUUID(),
       generation: 1,
       server: name,
-      ...(settings.account !== undefined ? { account: settings.account } : {}),
+      ...(entry.key.account !== undefined ? { account: entry.key.account } : {}),
       binding: {
         serverUrl: entry.serverUrl,
         resource: result.resource,

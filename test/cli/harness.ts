@@ -89,7 +89,7 @@ function homeOf(args: string[], env: NodeJS.ProcessEnv): string | undefined {
 /** The subcommand: the first word that is neither an option nor the value of --home. */
 function commandOf(args: string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--home') i++;
+    if (args[i] === '--home' || args[i] === '--account') i++;
     else if (!args[i]!.startsWith('-')) return args[i];
   }
   return undefined;

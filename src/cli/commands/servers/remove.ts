@@ -74,7 +74,7 @@ export async function runServersRemove(ctx: CliContext, { name }: ServersRemoveI
   }
   const what = configured
     ? 'configuration, tokens and client registration'
-    : 'its stored credential (it was not in config.yaml)';
+    : 'stored credential; it was not in config.yaml';
   const revocation = !outcome.tokensDeleted
     ? ''
     : outcome.revoked
