@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type CredentialRecord, OAuthManager } from '../../src/index.js';
+import { type CredentialRecord, connect, OAuthManager } from '../../src/index.js';
 import { fileNameFor } from '../../src/store/file-names.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../kit/authorization-server.js';
 import { startMcpServer, type TestMcpServer } from '../kit/mcp-server.js';
@@ -107,12 +107,17 @@ describe('accounts: one key per (account, server)', () => {
     expect(as.stats.revocations).toBe(1);
   });
 
-  it('change events name the account', async () => {
+  it('change events name the account; connect() takes one', async () => {
     manager.getOrBuildProvider('demo', mcp.url, {}, { account: 'work' });
     const events: unknown[] = [];
     manager.on('credentials-changed', (event) => events.push(event));
     await manager.login('demo', { account: 'work' });
     expect(events).toContainEqual({ server: 'demo', account: 'work', reason: 'login' });
+    // connect() takes the account too: work's credential, not the (empty) default account's.
+    const client = await connect('demo', { manager, url: mcp.url, account: 'work' });
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { text: 'hi' } }))).toBe('hi');
+    await client.close();
+    await expect(connect('demo', { manager, url: mcp.url })).rejects.toThrow(/login demo/);
   });
 });
 
