@@ -98,6 +98,8 @@ export class FileCredentialStore implements CredentialStore {
   private readonly notifier: ChangeNotifier;
   private readonly names = new Map<string, string>();
   private readonly cipher: RecordCipher | undefined;
+  /** The key ids of the records the last `list()` skipped because their key is not held. */
+  unreadableKeyIds: readonly string[] = [];
   private ready: Promise<HomeFolders> | undefined;
 
   constructor(options: FileCredentialStoreOptions = {}) {
@@ -239,6 +241,7 @@ export class FileCredentialStore implements CredentialStore {
       throw toStoreError('list the credentials folder', this.credentialsDir, error);
     }
     const keys: CredentialKey[] = [];
+    const unreadable = new Set<string>();
     for (const name of names) {
       if (!name.endsWith(RECORD_SUFFIX)) continue;
       const base = name.slice(0, -RECORD_SUFFIX.length);
@@ -259,9 +262,11 @@ export class FileCredentialStore implements CredentialStore {
         decoded = decodeRecord(file.bytes, undefined, this.cipher);
       } catch (error) {
         // Sealed with a key this process does not hold: kept, not listed (it cannot be named).
+        const keyId = (error as RecordKeyMissingError).keyId;
+        unreadable.add(keyId);
         this.logger.warn('Skipping a credential file sealed with a key this process does not hold', {
           file: name,
-          keyId: (error as RecordKeyMissingError).keyId,
+          keyId,
         });
         continue;
       }
@@ -280,6 +285,7 @@ export class FileCredentialStore implements CredentialStore {
       this.notifier.remember(base, key, file.fingerprint);
       keys.push(key);
     }
+    this.unreadableKeyIds = [...unreadable];
     return keys.sort((a, b) => (keyId(a) < keyId(b) ? -1 : keyId(a) > keyId(b) ? 1 : 0));
   }
 

@@ -1,6 +1,7 @@
 import { CorruptCredentialError } from '../errors.js';
 import { type CredentialRecord, versionOf } from './credential-record.js';
 import { type CredentialKey, type CredentialStore, DEFAULT_LOCK_WAIT_MS } from './credential-store.js';
+import { RecordKeyMissingError } from './encryption-errors.js';
 import { clearMoveMarker, isMoveMarkerKey, type MoveMarker, writeMoveMarker } from './move-marker.js';
 
 /** Where the records go, as the marker left in the source store describes it. */
@@ -69,20 +70,37 @@ export async function migrateStore(
     ...(target.home !== undefined ? { home: target.home } : {}),
     at: now(),
   });
+  // Records this process cannot read would be left behind: refuse before anything changes.
+  await source.list();
+  refuseUnreadable(source);
   await clearMoveMarker(target.store);
   await writeMoveMarker(source, marker('moving'));
-  const keys = (await source.list()).filter((key) => !isMoveMarkerKey(key));
-  const report: MigrationReport = { total: keys.length, copied: 0, unchanged: 0, keptNewer: 0 };
-  const queue = [...keys];
-  const worker = async () => {
-    for (let key = queue.shift(); key; key = queue.shift()) {
-      const outcome = await copyOne(source, target.store, key, waitMs);
-      if (outcome) report[outcome] += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 16) }, worker));
-  await writeMoveMarker(source, marker('moved'));
-  return report;
+  try {
+    const keys = (await source.list()).filter((key) => !isMoveMarkerKey(key));
+    refuseUnreadable(source);
+    const report: MigrationReport = { total: keys.length, copied: 0, unchanged: 0, keptNewer: 0 };
+    const queue = [...keys];
+    const worker = async () => {
+      for (let key = queue.shift(); key; key = queue.shift()) {
+        const outcome = await copyOne(source, target.store, key, waitMs);
+        if (outcome) report[outcome] += 1;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 16) }, worker));
+    await writeMoveMarker(source, marker('moved'));
+    return report;
+  } catch (error) {
+    // The source stays the live store: what was copied is harmless (the target is not in use),
+    // and running the migration again after the fix copies the rest.
+    await clearMoveMarker(source).catch(() => {});
+    throw error;
+  }
+}
+
+/** RecordKeyMissingError when the store's last listing skipped records sealed with a key not held. */
+function refuseUnreadable(store: CredentialStore): void {
+  const ids = (store as { unreadableKeyIds?: readonly string[] }).unreadableKeyIds;
+  if (ids && ids.length > 0) throw new RecordKeyMissingError(ids[0]!, []);
 }
 
 type CopyOutcome = 'copied' | 'unchanged' | 'keptNewer';

@@ -159,4 +159,20 @@ describe('the file store with a key', () => {
     expect(await bytesOnDisk(writer)).toBe(before);
     expect(await writer.get(key)).toEqual(record);
   });
+
+  it('migrate refuses a source holding records sealed with a key it does not hold, before changing anything', async () => {
+    const { migrateStore } = await import('../../src/store/store-migration.js');
+    const { MemoryCredentialStore } = await import('../../src/store/memory-credential-store.js');
+    const { readMoveMarker } = await import('../../src/store/move-marker.js');
+    const writerKey = randomBytes(32);
+    const writer = new FileCredentialStore({ home, watch: false, cipher: new AesGcmCipher(writerKey) });
+    await writer.put(key, makeRecord(key), null);
+    const reader = new FileCredentialStore({ home, watch: false, cipher: new AesGcmCipher(randomBytes(32)) });
+    const target = new MemoryCredentialStore();
+    const error = await migrateStore(reader, { store: target, displayUrl: 'memory' }).catch((e) => e);
+    expect(error).toBeInstanceOf(RecordKeyMissingError);
+    expect(error.message).toContain(keyIdOf(writerKey));
+    expect(await readMoveMarker(writer)).toBeUndefined();
+    expect(await target.list()).toEqual([]);
+  });
 });
