@@ -30,7 +30,7 @@ import {
   recordScanPattern,
 } from './redis-keys.js';
 import { RedisLeaseLock } from './redis-lease-lock.js';
-import { DELETE_SCRIPT, PUT_SCRIPT } from './redis-scripts.js';
+import { DELETE_SCRIPT, PUT_SCRIPT, QUARANTINE_SCRIPT } from './redis-scripts.js';
 
 /** Options of a RedisCredentialStore. */
 export interface RedisCredentialStoreOptions {
@@ -167,10 +167,19 @@ export class RedisCredentialStore implements CredentialStore {
     if (Number.isInteger(schemaVersion) && schemaVersion > CREDENTIAL_SCHEMA_VERSION) {
       throw new NewerSchemaError(key.server, schemaVersion, CREDENTIAL_SCHEMA_VERSION);
     }
-    return { record: this.decode(key, body), fingerprint };
+    return { record: await this.decodeOrQuarantine(key, body), fingerprint };
   }
 
   async put(key: CredentialKey, record: CredentialRecord, expect: PutExpectation): Promise<PutResult> {
+    return this.write(key, record, expect, false);
+  }
+
+  private async write(
+    key: CredentialKey,
+    record: CredentialRecord,
+    expect: PutExpectation,
+    retried: boolean,
+  ): Promise<PutResult> {
     const parsed = credentialRecordSchema.safeParse(record);
     if (!parsed.success) {
       throw new StoreError(
@@ -211,8 +220,21 @@ export class RedisCredentialStore implements CredentialStore {
         throw new LeaseLostError(`the credential of MCP server '${key.server}'`);
       case 'newer':
         throw new NewerSchemaError(key.server, Number(reply[1]), CREDENTIAL_SCHEMA_VERSION);
-      default:
-        return { ok: false, current: reply[1] ? this.decode(key, reply[1]) : undefined };
+      default: {
+        if (!reply[1]) return { ok: false, current: undefined };
+        let current: CredentialRecord;
+        try {
+          current = await this.decodeOrQuarantine(key, reply[1]);
+        } catch (error) {
+          // The stored record was unreadable and has just been moved aside: the key is free
+          // again, as in the file store (once: a second failure is reported).
+          if (error instanceof CorruptCredentialError && error.quarantinedTo && !retried) {
+            return this.write(key, record, expect, true);
+          }
+          throw error;
+        }
+        return { ok: false, current };
+      }
     }
   }
 
@@ -316,19 +338,33 @@ export class RedisCredentialStore implements CredentialStore {
   }
 
   /**
-   * The record in a stored body. An unreadable body throws CorruptCredentialError and is left in
-   * place (a shared store is not this process's to clean up; the next login replaces it by CAS).
+   * The record in a stored body. A key the cipher does not hold throws the cipher's error and
+   * moves nothing. Unreadable plaintext JSON is moved aside to `<record>:corrupt:<ms>` (kept, never
+   * deleted) and throws CorruptCredentialError naming where; anything else unreadable (it may be
+   * sealed in a format this build does not know) is reported and left in place.
    */
-  private decode(key: CredentialKey, body: string): CredentialRecord {
+  private async decodeOrQuarantine(key: CredentialKey, body: string): Promise<CredentialRecord> {
     const json = this.cipher ? this.cipher.open(body) : body;
     const decoded = decodeRecord(Buffer.from(json, 'utf8'), key);
     if (decoded.kind === 'ok') return decoded.record;
     if (decoded.kind === 'newer')
       throw new NewerSchemaError(key.server, decoded.schemaVersion, CREDENTIAL_SCHEMA_VERSION);
+    const record = this.keysOf(key).record;
+    if (!json.trimStart().startsWith('{'))
+      throw new CorruptCredentialError(key.server, decoded.detail, undefined);
+    const aside = `${record}:corrupt:${Date.now()}`;
+    const moved = Number(await this.connection.run(QUARANTINE_SCRIPT, [record, aside], [body, this.channel]));
+    this.logger.warn(
+      `The stored credential for MCP server '${key.server}' was unreadable and was moved aside`,
+      {
+        reason: decoded.detail,
+        keptAt: aside,
+      },
+    );
     throw new CorruptCredentialError(
       key.server,
       decoded.detail,
-      `${this.displayUrl} (${this.keysOf(key).record})`,
+      moved ? `${this.displayUrl} key ${aside}` : undefined,
     );
   }
 }

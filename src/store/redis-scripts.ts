@@ -84,3 +84,14 @@ return left`);
 export const RELEASE_SCRIPT = script(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`);
+
+/**
+ * Moves an unreadable record aside (never deletes it), only if its body is still the one judged
+ * unreadable. KEYS: record, aside (same hash tag). ARGV: body, channel. Returns 1 when moved.
+ */
+export const QUARANTINE_SCRIPT = script(`
+if redis.call('HGET', KEYS[1], 'body') ~= ARGV[1] then return 0 end
+local key = redis.call('HGET', KEYS[1], 'key')
+redis.call('RENAME', KEYS[1], KEYS[2])
+if key then redis.call('PUBLISH', ARGV[2], key) end
+return 1`);

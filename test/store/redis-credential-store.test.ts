@@ -7,7 +7,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeaseLostError, NewerSchemaError, StoreUnavailableError } from '../../src/errors.js';
+import {
+  CorruptCredentialError,
+  LeaseLostError,
+  NewerSchemaError,
+  StoreUnavailableError,
+} from '../../src/errors.js';
 import { versionOf } from '../../src/store/credential-record.js';
 import type { RecordCipher } from '../../src/store/record-cipher.js';
 import { RedisCredentialStore } from '../../src/store/redis-credential-store.js';
@@ -292,4 +297,39 @@ describe('RedisCredentialStore: reachability and resources', () => {
     expect(out).toContain('closed');
     expect(code).toBe(0);
   }, 90_000);
+});
+
+describe('RedisCredentialStore: an unreadable record', () => {
+  it('is moved aside (kept, never deleted) with CorruptCredentialError; a new login can then take the key', async () => {
+    const store = open();
+    const key = { server: 'broken' };
+    const record = makeRecord(key);
+    await store.put(key, record, null);
+    const name = credentialKeys(store.prefix, key).record;
+    await redis.cli('HSET', name, 'body', '{"truncated": ');
+    const error = await store.get(key).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptCredentialError);
+    expect((error as CorruptCredentialError).quarantinedTo).toContain(`${name}:corrupt:`);
+    const kept = (await redis.cli('KEYS', `${name}:corrupt:*`)).trim();
+    expect(await redis.cli('HGET', kept, 'body')).toContain('{"truncated": ');
+    expect(await store.get(key)).toBeUndefined();
+    expect(await store.put(key, makeRecord(key), null)).toEqual({ ok: true });
+    expect(await store.list()).toEqual([key]);
+  });
+
+  it('a body this build cannot read and that is not plaintext JSON (maybe sealed) is left in place', async () => {
+    const store = open();
+    const key = { server: 'sealed-elsewhere' };
+    await store.put(key, makeRecord(key), null);
+    const name = credentialKeys(store.prefix, key).record;
+    // Sealed under a key this store does not hold: named as such, and kept.
+    await redis.cli('HSET', name, 'body', 'mcpo-enc:v1:other-key:aaa:bbb');
+    const sealed = await store.get(key).catch((e: unknown) => e);
+    expect((sealed as Error).name).toBe('RecordKeyMissingError');
+    expect(await redis.cli('HGET', name, 'body')).toContain('mcpo-enc:v1:other-key');
+    // Not JSON, not sealed: corrupt, and still kept in place.
+    await redis.cli('HSET', name, 'body', 'garbage');
+    await expect(store.get(key)).rejects.toBeInstanceOf(CorruptCredentialError);
+    expect(await redis.cli('HGET', name, 'body')).toContain('garbage');
+  });
 });
