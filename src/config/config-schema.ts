@@ -53,6 +53,8 @@ export const RULES = {
     'must be the issuer identifier of the authorization server, an https URL without query or fragment (http only for loopback hosts), exactly as its metadata states it, e.g. issuer: https://auth.example.com',
   clientMetadataUrl:
     'must be an https URL with a path, the address of a Client ID Metadata Document, e.g. https://app.example.com/oauth/client-metadata.json',
+  loginHint:
+    'must be a non-empty string: who logs in, sent as login_hint ({account} is replaced by the account), e.g. login_hint: "{account}@example.com"',
   scope: 'must be a non-empty string of space-separated scopes, e.g. scope: "read write"',
   redirectPort: 'must be an integer from 0 to 65535 (0 picks a free port)',
   clientName: 'must be a non-empty string, e.g. client_name: "My Agent"',
@@ -151,6 +153,7 @@ export const oauthSettingsSchema = z
       client_name: z.optional(nonEmptyString(RULES.clientName)),
       timeout: z.optional(integerIn(1, MAX_SECONDS, RULES.timeout)),
       refresh_skew: z.optional(integerIn(0, MAX_SECONDS, RULES.refreshSkew)),
+      login_hint: z.optional(nonEmptyString(RULES.loginHint)),
     },
     { error: unlessUnknownKey(RULES.oauth) },
   )
@@ -313,6 +316,7 @@ export function toOAuthConfig(
     if (settings.client_name !== undefined) config.clientName = settings.client_name;
     if (settings.timeout !== undefined) config.timeoutSeconds = settings.timeout;
     if (settings.refresh_skew !== undefined) config.refreshSkewSeconds = settings.refresh_skew;
+    if (settings.login_hint !== undefined) config.loginHint = settings.login_hint;
   }
   return withRedactedSecret(config);
 }

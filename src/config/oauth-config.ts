@@ -29,6 +29,12 @@ export interface OAuthConfig {
   clientName?: string;
   /** Seconds for a whole interactive login (default {@link DEFAULT_LOGIN_TIMEOUT_SECONDS}). */
   timeoutSeconds?: number;
+  /**
+   * Sent as `login_hint` in the authorization request (OpenID Connect Core §3.1.2.1), so the
+   * authorization server preselects who logs in; `{account}` is replaced by the credential's
+   * account (`default` for the default account), e.g. `{account}@example.com`.
+   */
+  loginHint?: string;
   /** Refresh this many seconds before expiry (default {@link DEFAULT_REFRESH_SKEW_SECONDS}, at most half the token's lifetime). */
   refreshSkewSeconds?: number;
 }

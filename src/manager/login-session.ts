@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { OAuthConfig } from '../config/oauth-config.js';
 import { loginTimeoutMs } from '../config/oauth-config.js';
 import { LockTimeoutError, LoginError } from '../errors.js';
 import { openInBrowser } from '../oauth/browser.js';
@@ -108,7 +109,7 @@ export class LoginSession {
     const result = await runLoginFlow({
       server: name,
       serverUrl: entry.serverUrl,
-      config: entry.config,
+      config: withLoginHint(entry.config, entry.key.account),
       existing,
       flow: options.flow ?? 'browser',
       fetchFn: settings.fetchFn,
@@ -206,4 +207,13 @@ async function untilCancelled(waited: Promise<unknown>, signal: AbortSignal | un
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** `config` with its `loginHint` for `account` (`{account}` replaced; `default` for the default account). */
+function withLoginHint(config: OAuthConfig, account: string | undefined): OAuthConfig {
+  if (!config.loginHint?.includes('{account}')) return config;
+  // Same prototype: a configured secret keeps its redaction (withRedactedSecret).
+  return Object.assign(Object.create(Object.getPrototypeOf(config)) as OAuthConfig, config, {
+    loginHint: config.loginHint.replaceAll('{account}', account ?? 'default'),
+  });
 }

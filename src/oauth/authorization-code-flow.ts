@@ -110,6 +110,7 @@ export async function runAuthorizationCodeFlow(input: {
         },
       );
       registerSecret(codeVerifier);
+      if (input.config.loginHint) authorizationUrl.searchParams.set('login_hint', input.config.loginHint);
       input.onPhase?.('wait for the authorization response');
       const response = await receive(input, listener, authorizationUrl.href, state, expectedIssuer(metadata));
       input.onPhase?.('token exchange');

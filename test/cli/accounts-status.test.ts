@@ -76,6 +76,28 @@ describe('accounts in the CLI', () => {
   });
 });
 
+describe('login_hint', () => {
+  it('oauth.login_hint is sent in the authorization request, {account} replaced by the account', async () => {
+    await writeConfig(
+      home,
+      `servers:\n  kit:\n    url: ${bed.mcp.url}\n    oauth:\n      login_hint: "{account}@example.com"\n`,
+    );
+    const opened: string[] = [];
+    const recording: typeof browser = (url) => {
+      opened.push(url);
+      return browser(url);
+    };
+    const work = await cli(['--account', 'work', 'login', 'kit'], { openBrowser: recording });
+    expect(work.code, work.stderr).toBe(0);
+    const plain = await cli(['login', 'kit'], { openBrowser: recording });
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(opened.map((url) => new URL(url).searchParams.get('login_hint'))).toEqual([
+      'work@example.com',
+      'default@example.com',
+    ]);
+  });
+});
+
 describe('status as a health check', () => {
   it('exit codes: 0 all usable, 3 only logins needed, 1 otherwise (pure)', () => {
     const row = (state: string, error: string | null = null) => ({ state, error }) as never;
