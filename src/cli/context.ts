@@ -33,7 +33,10 @@ export interface CliContext {
   json: boolean;
   verbose: boolean;
   logger: Logger;
-  /** The exact command that logs in to `server` (of `account`, default: the context's) from any shell and any folder. */
+  /**
+   * The exact command that logs in to `server` from any shell and any folder, for `account` (as
+   * shown: `default` for the default account; unset: the context's account).
+   */
   loginCommand(server: string, account?: string): string;
 }
 
@@ -59,8 +62,10 @@ export function createContext(options: GlobalOptions, io: CliIO): CliContext {
   // into another shell (without MCP_OAUTH_HOME) must still reach the same credentials.
   const homeArg = home === defaultHome ? '' : ` --home ${shellQuote(home)}`;
   const account = accountOf(options.account ?? io.env[ACCOUNT_ENV_VAR]);
-  const accountArg = (name: string | undefined) =>
-    name === undefined ? '' : ` --account ${shellQuote(name)}`;
+  // `--account` whenever the command is not for the default account of a shell without
+  // MCP_OAUTH_ACCOUNT, so the command is right wherever it is pasted.
+  const accountArg = (shown: string) =>
+    shown === DEFAULT_ACCOUNT_NAME && account === undefined ? '' : ` --account ${shellQuote(shown)}`;
   return {
     io,
     out: new Output(io),
@@ -69,8 +74,8 @@ export function createContext(options: GlobalOptions, io: CliIO): CliContext {
     json: options.json === true,
     verbose: options.verbose === true,
     logger: options.verbose ? debugLogger(io.stderr) : silentLogger,
-    loginCommand: (server, forAccount = account) =>
-      `mcp-oauth${homeArg}${accountArg(forAccount)} login ${shellQuote(server)}`,
+    loginCommand: (server, forAccount) =>
+      `mcp-oauth${homeArg}${accountArg(forAccount ?? account ?? DEFAULT_ACCOUNT_NAME)} login ${shellQuote(server)}`,
   };
 }
 

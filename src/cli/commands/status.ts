@@ -5,7 +5,7 @@ import { shellQuote } from '../../shell-quote.js';
 import { displayText } from '../../terminal-text.js';
 import { DEFAULT_ACCOUNT_NAME } from '../account-name.js';
 import type { CliContext, Session } from '../context.js';
-import { accountOf, readConfig, withSession } from '../context.js';
+import { readConfig, withSession } from '../context.js';
 import { expiresInCell } from '../duration.js';
 import { CommandExit, ExitCode } from '../exit-codes.js';
 import type { Dispatch } from '../runner.js';
@@ -95,7 +95,7 @@ export async function runStatus(
         allAccounts || statuses.some((s) => s.account !== DEFAULT_ACCOUNT_NAME),
       ),
     );
-    const hints = statuses.flatMap((s) => hintFor(s, ctx.loginCommand(s.name, accountOf(s.account))));
+    const hints = statuses.flatMap((s) => hintFor(s, ctx.loginCommand(s.name, s.account)));
     if (hints.length > 0) ctx.out.note(`\n${hints.join('\n')}`);
   }
   const code = statusExitCode(statuses);
