@@ -3,8 +3,9 @@
  * machines; the test kit's real authorization server (rotating refresh tokens with reuse
  * detection) and MCP server; the core suite's injected clock decides when tokens expire.
  *
- * Sizes: the 8-machine round runs 8 × 50 calls × 20 expiry rounds on one Redis (the issue's
- * size). Set REDIS_FLEET_ROUNDS to change the number of rounds.
+ * Sizes: the 8-machine round runs 8 × 50 calls × 5 expiry rounds in CI (about a minute on a
+ * loaded 2-core machine); REDIS_FLEET_ROUNDS=20 runs the issue's full size (measured: passes in
+ * 231 s on the same machine).
  */
 import { describe, expect, it } from 'vitest';
 import { OAuthManager } from '../../src/index.js';
@@ -20,7 +21,7 @@ import { waitFor } from './helpers.js';
 
 const cleanups = useCleanups();
 const HOST = new URL('./redis-host-child.ts', import.meta.url).pathname;
-const ROUNDS = Number(process.env.REDIS_FLEET_ROUNDS ?? 20);
+const ROUNDS = Number(process.env.REDIS_FLEET_ROUNDS ?? 5);
 let prefixes = 0;
 
 interface Bed {
