@@ -15,6 +15,7 @@ import { type Clock, type CredentialRecord, type FileCredentialStore, OAuthManag
 import { startAuthorizationServer } from '../test/kit/authorization-server.js';
 import { startMcpServer } from '../test/kit/mcp-server.js';
 import { scriptedBrowserHook } from '../test/support/browser-hook.js';
+import { benchAccountsScale } from './accounts-scale.js';
 import { type ChartPanel, refreshRequestsChart } from './chart.js';
 import { benchCrossProcess, type CrossProcessRow } from './cross-process.js';
 import { type HerdRow, herdManager, herdSdk } from './herd.js';
@@ -28,9 +29,11 @@ import {
   PROXY_BENCH_QUICK,
   proxyTable,
 } from './proxy-vs-mcp-remote.js';
+import { benchRedisStore } from './redis-store.js';
 import { benchRoundTrip } from './round-trip.js';
 import { benchScale } from './scale.js';
 import { makeScratchDir } from './scratch.js';
+import { benchStoreMigrate } from './store-migrate.js';
 import { fmt, renderMarkdown, renderText, type Table } from './table.js';
 
 const { values: args } = parseArgs({
@@ -48,6 +51,9 @@ const settings = quick
       machineProcesses: 4,
       callsPerProcess: 50,
       scale: { servers: 100, runs: 2, idleMs: 1000, cliRounds: 3 },
+      redisStore: { processes: 4, homes: 2 },
+      storeMigrate: { records: 1_000 },
+      accounts: { accounts: 100, servers: 10, statusCredentials: 1_000, statusBaseline: 100, runs: 3 },
     }
   : {
       hotPath: { rounds: 21, iterations: 100_000 },
@@ -61,6 +67,9 @@ const settings = quick
       machineProcesses: 16,
       callsPerProcess: 50,
       scale: { servers: 1000, runs: 5, idleMs: 3000, cliRounds: 11 },
+      redisStore: { processes: 16, homes: 4 },
+      storeMigrate: { records: 10_000 },
+      accounts: { accounts: 10_000, servers: 10, statusCredentials: 100_000, statusBaseline: 1_000, runs: 3 },
     };
 const POOL_CONNECTIONS = 64;
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -354,8 +363,67 @@ async function main() {
     );
     out(renderText(crossTable));
 
+    // Redis store: P processes over H homes on one Redis (bench/redis-store.ts) -------------------
+    endSection = startSection('redisStore');
+    const redisStore = await benchRedisStore({
+      as,
+      mcp,
+      parentDir: scratch.path,
+      ...settings.redisStore,
+      callsPerProcess: settings.callsPerProcess,
+      fileProvider: provider,
+      hotPath: settings.hotPath,
+      crossProcess,
+      progress,
+    });
+    endSection();
+    out(
+      `\nRedis store: P processes over H homes (machines) x ${settings.callsPerProcess} calls after expiry, one Redis`,
+    );
+    out(renderText(redisStore.table));
+    for (const note of redisStore.notes) out(`  ${note}`);
+
     out('\n4. Tool call round trip: authenticated vs unauthenticated (same SDK client and server code)');
     out(renderText(roundTripTable));
+
+    // store migrate (records per second; bench/store-migrate.ts) -----------------------------------
+    endSection = startSection('storeMigrate');
+    const storeMigrate = await benchStoreMigrate({
+      parentDir: scratch.path,
+      template,
+      progress,
+      ...settings.storeMigrate,
+    });
+    endSection();
+    out('\nStore migration: records per second of `mcp-oauth store migrate`');
+    out(renderText(storeMigrate.table));
+    for (const note of storeMigrate.notes) out(`  ${note}`);
+
+    // accounts at scale (bench/accounts-scale.ts) ----------------------------------------------------
+    endSection = startSection('accounts');
+    const accounts = await benchAccountsScale({
+      parentDir: scratch.path,
+      template,
+      progress,
+      ...settings.accounts,
+    });
+    endSection();
+    out('\nAccounts: idle credentials (accounts x servers) in one manager, and status over them');
+    out(
+      renderText({
+        headers: ['measure', 'value'],
+        rows: [
+          [
+            `heap per idle credential, ${fmt.int(accounts.credentials)} in one manager (${fmt.int(accounts.accounts)} accounts x ${accounts.servers} servers)`,
+            fmt.kb(accounts.bytesPerIdleCredential),
+          ],
+          [
+            `status --all-accounts, ${fmt.int(accounts.status.credentials)} vs ${fmt.int(accounts.status.baseline)} credentials (linear: ${fmt.int(accounts.status.credentials / accounts.status.baseline)}x)`,
+            `${accounts.status.ratio.toFixed(1)}x (${fmt.ms(accounts.status.ms)} ms vs ${fmt.ms(accounts.status.baselineMs)} ms)`,
+          ],
+        ],
+      }),
+    );
 
     // 5. scale --------------------------------------------------------------------------------------
     progress(`scale: ${settings.scale.servers} configured servers`);
@@ -504,6 +572,9 @@ async function main() {
       scale,
       proxyVsMcpRemote: proxyBench,
       machineMints,
+      redisStore: { rows: redisStore.rows, hotPath: redisStore.hotPath },
+      storeMigrate: storeMigrate.rows,
+      accounts,
     };
     if (!quick) {
       const resultsDir = join(repoRoot, 'bench', 'results');
@@ -555,6 +626,16 @@ async function main() {
         `**8. Machine identities**: mints per expiry of a client-credentials server, P = ${settings.machineProcesses}`,
         '',
         renderMarkdown(machineMintsTable(machineMints)),
+        '',
+        `**Redis store**: P processes over H homes (machines) × ${settings.callsPerProcess} calls after expiry, one Redis, beside the file store and the seed's design at the same P`,
+        '',
+        renderMarkdown(redisStore.table),
+        '',
+        ...redisStore.notes,
+        '',
+        '**Store migration**: records per second of `mcp-oauth store migrate`',
+        '',
+        renderMarkdown(storeMigrate.table),
       ].join('\n');
       const updated = await updateBenchmarksMd(markdown);
       out(

@@ -27,8 +27,9 @@ export function cliBuildOptions(outdir: string): BuildOptions {
     format: 'esm',
     target: 'node20',
     // Not bundled: a native addon, `open`, which runs scripts shipped next to its own files, and
-    // jsonc-parser, whose `main` is a UMD build that requires its modules at run time.
-    external: ['fs-native-extensions', 'open', 'jsonc-parser'],
+    // jsonc-parser, whose `main` is a UMD build that requires its modules at run time; the Redis
+    // client, loaded (lazily) only when a redis:// store is selected.
+    external: ['fs-native-extensions', 'open', 'jsonc-parser', 'redis', '@redis/*'],
     // The CommonJS dependencies (commander, yaml) call require() for Node's built-ins.
     banner: {
       js: "import { createRequire as __cliCreateRequire } from 'node:module'; const require = __cliCreateRequire(import.meta.url);",

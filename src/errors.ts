@@ -123,6 +123,35 @@ export class StoreError extends McpOAuthError {
   }
 }
 
+/**
+ * A shared store (Redis) cannot be reached now. Nothing was changed by the failed operation; a
+ * refresh that meets it fails with TransientAuthError and is retried later.
+ */
+export class StoreUnavailableError extends StoreError {
+  /** The store's URL without its password. */
+  readonly url: string;
+  constructor(url: string, detail: string, options?: { cause?: unknown }) {
+    super(
+      `The credential store at ${url} cannot be reached (${detail}). Check that it is running and reachable from this machine, then retry.`,
+      options,
+    );
+    this.url = url;
+  }
+}
+
+/**
+ * A lease lock (Redis store) expired while its holder still worked, for example after a long
+ * pause: the holder's write was refused (fencing), so whatever the next holder wrote stands.
+ * Nothing was changed by the refused operation; retry.
+ */
+export class LeaseLostError extends StoreError {
+  constructor(what: string) {
+    super(
+      `The lock on ${what} expired before this process finished (it was paused or cut off from the store); its write was refused so the newer holder's credential stands. Retry.`,
+    );
+  }
+}
+
 /** A cross-process lock could not be taken within its bounded wait. */
 export class LockTimeoutError extends McpOAuthError {
   constructor(what: string, waitedMs: number, options?: { cause?: unknown }) {

@@ -1,8 +1,9 @@
-import { constants } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Mutex, withTimeout } from 'async-mutex';
 import { LockTimeoutError, StoreError } from './errors.js';
 import { openSafeFile } from './file-safety.js';
+import { errnoCode } from './fs-errors.js';
 import type { Logger } from './logger.js';
 
 /** How `acquireFileLock` waits, and what its messages call the lock. */
@@ -65,9 +66,59 @@ const loadNativeLocks = () => {
   return nativeLocks;
 };
 
+/** Does `path` still name the file `handle` has open (same device and inode)? */
+async function namesSameFile(path: string, handle: FileHandle): Promise<boolean> {
+  try {
+    const [held, named] = await Promise.all([
+      handle.stat({ bigint: true }),
+      fs.lstat(path, { bigint: true }),
+    ]);
+    return held.ino === named.ino && held.dev === named.dev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Deletes the lock file at `path` when no one holds its lock, and only while this process holds
+ * it: the kernel lock (flock) belongs to the open file, not to the name, so the name may go only
+ * under the lock, and every taker checks after locking that the name still leads to what it
+ * locked (acquireFileLock): a waiter that was queued on the deleted file then starts over on the
+ * new one instead of holding a lock no one else can see. Returns false, deleting nothing, when
+ * the lock is held (by this process or another) or the file is not a safe lock file; true when
+ * the file is gone (or was never there).
+ */
+export async function removeFileLock(path: string): Promise<boolean> {
+  if (queues.has(path)) return false; // held or awaited in this process
+  let opened: Awaited<ReturnType<typeof openSafeFile>>;
+  try {
+    opened = await openSafeFile(path, 'the lock file', constants.O_RDWR, 0o600);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return true;
+    return false;
+  }
+  if (!opened) return true;
+  const { handle } = opened;
+  const fsx = await loadNativeLocks();
+  try {
+    if (!fsx.tryLock(handle.fd)) return false;
+    try {
+      if (!(await namesSameFile(path, handle))) return false;
+      await fs.unlink(path);
+      return true;
+    } finally {
+      fsx.unlock(handle.fd);
+    }
+  } catch {
+    return false;
+  } finally {
+    await handle.close().catch(() => {});
+  }
+}
+
 /**
  * Takes the cross-process lock on `path`: an exclusive kernel lock (flock, through
- * fs-native-extensions) on a lock file that is never deleted. The kernel drops the lock the
+ * fs-native-extensions) on a lock file that only removeFileLock deletes, under the lock. The kernel drops the lock the
  * moment its holder dies, so a crashed holder is recovered at once and there is no stale-lock
  * takeover to race (lock-directory schemes such as proper-lockfile let two waiters both take over
  * a dead holder's lock, which here would mean two refreshes of one rotating token). Polls with
@@ -95,7 +146,25 @@ export async function acquireFileLock(path: string, options: FileLockOptions): P
     handle = opened.handle;
     const fsx = await loadNativeLocks();
     let delay = POLL_MIN_MS;
-    while (!fsx.tryLock(handle.fd)) {
+    for (;;) {
+      if (fsx.tryLock(handle.fd)) {
+        // Locked, but maybe an inode that removeFileLock unlinked while this process waited on it:
+        // then the lock guards nothing, and the file now at `path` is the lock. Start over on it.
+        if (await namesSameFile(path, handle)) break;
+        fsx.unlock(handle.fd);
+        await handle.close().catch(() => {});
+        handle = undefined;
+        const reopened = await openSafeFile(
+          path,
+          'the lock file',
+          constants.O_RDWR | constants.O_CREAT,
+          0o600,
+        );
+        if (!reopened)
+          throw new StoreError(`Could not create the lock file ${path}: its folder is missing. Retry.`);
+        handle = reopened.handle;
+        continue;
+      }
       const remaining = deadline - Date.now();
       if (remaining <= 0) throw new LockTimeoutError(what, waitMs);
       await sleep(Math.min(remaining, delay * (0.5 + Math.random())));

@@ -63,6 +63,8 @@ export { getManager, resetManagerForTests } from './manager/singleton.js';
 export { type BrowserHandle, type OpenBrowser, openInBrowser } from './oauth/browser.js';
 // ---------------------------------------------------------------- the SDK seam (v2 AuthProvider + fetch)
 export type { ManagedProvider } from './sdk/managed-provider.js';
+// ---------------------------------------------------------------- fleets: store selection, encryption at rest, migration
+export { AesGcmCipher } from './store/aes-gcm-cipher.js';
 // ---------------------------------------------------------------- credential stores
 export type { CredentialRecord, RecordVersion } from './store/credential-record.js';
 export type {
@@ -72,5 +74,15 @@ export type {
   PutExpectation,
   PutResult,
 } from './store/credential-store.js';
+export { RecordKeyMissingError } from './store/encryption-errors.js';
 export { FileCredentialStore, type FileCredentialStoreOptions } from './store/file-credential-store.js';
+export { type RotationReport, rotateKey } from './store/key-rotation.js';
 export { MemoryCredentialStore, type MemoryCredentialStoreOptions } from './store/memory-credential-store.js';
+export { SelectedStore, type SelectedStoreOptions } from './store/selected-store.js';
+export {
+  type MigrationOptions,
+  type MigrationReport,
+  type MigrationTarget,
+  migrateStore,
+} from './store/store-migration.js';
+export { StoreMovedError } from './store/store-moved-error.js';

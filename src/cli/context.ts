@@ -7,12 +7,14 @@ import type { Interactive, ManagedProvider, OAuthConfig, OAuthManager } from '..
 import { type Logger, redactingLogger, silentLogger } from '../logger.js';
 import { shellQuote } from '../shell-quote.js';
 import { displayText } from '../terminal-text.js';
+import { DEFAULT_ACCOUNT_NAME } from './account-name.js';
 import type { CliIO, OutputStream } from './io.js';
 import { Output, terminalSafeJson } from './output.js';
 
 /** The global options every command sees (`optsWithGlobals()`). */
 export interface GlobalOptions {
   home?: string;
+  account?: string;
   json?: boolean;
   verbose?: boolean;
 }
@@ -23,11 +25,19 @@ export interface CliContext {
   out: Output;
   /** Absolute home folder: `--home` > MCP_OAUTH_HOME > ~/.mcp-oauth. */
   home: string;
+  /**
+   * The account of every key: `--account` > MCP_OAUTH_ACCOUNT; undefined is the default account
+   * (the unset key, today's file names), which `--account default` names too.
+   */
+  account: string | undefined;
   json: boolean;
   verbose: boolean;
   logger: Logger;
-  /** The exact command that logs in to `server` from any shell and any folder. */
-  loginCommand(server: string): string;
+  /**
+   * The exact command that logs in to `server` from any shell and any folder, for `account` (as
+   * shown: `default` for the default account; unset: the context's account).
+   */
+  loginCommand(server: string, account?: string): string;
 }
 
 /** A server of config.yaml as commands use it (the shape of config-file's ServerConfig). */
@@ -51,15 +61,38 @@ export function createContext(options: GlobalOptions, io: CliIO): CliContext {
   // `--home` is part of the command whenever the home is not the default one: a command copied
   // into another shell (without MCP_OAUTH_HOME) must still reach the same credentials.
   const homeArg = home === defaultHome ? '' : ` --home ${shellQuote(home)}`;
+  const account = accountOf(options.account ?? io.env[ACCOUNT_ENV_VAR]);
+  // `--account` whenever the command is not for the default account of a shell without
+  // MCP_OAUTH_ACCOUNT, so the command is right wherever it is pasted.
+  const accountArg = (shown: string) =>
+    shown === DEFAULT_ACCOUNT_NAME && account === undefined ? '' : ` --account ${shellQuote(shown)}`;
   return {
     io,
     out: new Output(io),
     home,
+    account,
     json: options.json === true,
     verbose: options.verbose === true,
     logger: options.verbose ? debugLogger(io.stderr) : silentLogger,
-    loginCommand: (server) => `mcp-oauth${homeArg} login ${shellQuote(server)}`,
+    loginCommand: (server, forAccount) =>
+      `mcp-oauth${homeArg}${accountArg(forAccount ?? account ?? DEFAULT_ACCOUNT_NAME)} login ${shellQuote(server)}`,
   };
+}
+
+/** The environment variable that names the account when `--account` is not given. */
+export const ACCOUNT_ENV_VAR = 'MCP_OAUTH_ACCOUNT';
+
+/**
+ * The store key's account for a name given by a person: unset or `default` is the default account
+ * (the unset key); an empty name is a usage error.
+ */
+export function accountOf(name: string | undefined): string | undefined {
+  if (name === undefined || name === DEFAULT_ACCOUNT_NAME) return undefined;
+  if (name.trim().length === 0)
+    throw new ConfigError(
+      `An account name cannot be empty: give --account NAME (or ${ACCOUNT_ENV_VAR}), or leave both unset for the default account.`,
+    );
+  return name;
 }
 
 /**
@@ -161,6 +194,9 @@ export async function withSession<T>(
   // this process prints can show them.
   const manager = new OAuthManager({
     home: ctx.home,
+    // The command's environment selects the store (MCP_OAUTH_STORE) and its encryption keys.
+    env: ctx.io.env,
+    ...(ctx.account === undefined ? {} : { account: ctx.account }),
     interactive,
     logger: ctx.logger,
     reloginCommand: ctx.loginCommand,

@@ -45,6 +45,19 @@ export class ReportedFailure extends Error {
 }
 
 /**
+ * A command that printed its whole answer and exits with a code other than 0 (`status` as a
+ * health check): nothing more is printed, on stderr or stdout.
+ */
+export class CommandExit extends Error {
+  readonly exitCode: ExitCodeValue;
+  constructor(exitCode: ExitCodeValue) {
+    super(`exit ${exitCode}`);
+    this.name = 'CommandExit';
+    this.exitCode = exitCode;
+  }
+}
+
+/**
  * The exit code for an error that ended a command. An insecure home folder counts as a
  * configuration error: the person has to fix their setup (chmod), not retry.
  */
@@ -53,6 +66,7 @@ export function exitCodeFor(error: unknown): ExitCodeValue {
   if (error instanceof ReportedFailure)
     return error.cause === undefined ? ExitCode.failure : exitCodeFor(error.cause);
   if (error instanceof InterruptedError) return SIGNAL_EXIT[error.signal];
+  if (error instanceof CommandExit) return error.exitCode;
   if (error instanceof NeedsReauthError) return ExitCode.needsReauth;
   if (error instanceof ConfigError || error instanceof InsecureHomeError) return ExitCode.usage;
   return ExitCode.failure;

@@ -8,10 +8,11 @@ import { registerProxy } from './commands/proxy.js';
 import { registerRefresh } from './commands/refresh.js';
 import { registerServers } from './commands/servers/index.js';
 import { registerStatus } from './commands/status.js';
+import { registerStore } from './commands/store/index.js';
 import { registerToken } from './commands/token.js';
 import { COMPLETE_COMMAND } from './completion.js';
 import { errorJson } from './error-hint.js';
-import { ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
+import { CommandExit, ExitCode, type ExitCodeValue, exitCodeFor } from './exit-codes.js';
 import type { CliIO } from './io.js';
 import { terminalSafeJson } from './output.js';
 import { reportError } from './report-error.js';
@@ -32,6 +33,10 @@ export function buildProgram(io: CliIO, dispatch: Dispatch = dispatchTo(io)): Co
     .description('Log in to OAuth-protected MCP servers and manage their credentials.')
     .version(packageVersion(), '-V, --version')
     .option('--home <dir>', 'home folder (default: $MCP_OAUTH_HOME, else ~/.mcp-oauth)')
+    .option(
+      '--account <name>',
+      'the account of the credentials (default: $MCP_OAUTH_ACCOUNT, else "default")',
+    )
     .option('--json', 'print one JSON object on stdout instead of text')
     .option('--verbose', 'debug logs on stderr (tokens and secrets redacted), stack traces on errors')
     // Set before any subcommand is created: commander copies these settings into subcommands.
@@ -66,6 +71,7 @@ Example:
   registerServers(program, dispatch);
   registerHosts(program, dispatch);
   registerProxy(program, dispatch);
+  registerStore(program, dispatch);
   registerCompletion(program, dispatch);
   registerDoctor(program, dispatch);
   return program;
@@ -85,7 +91,8 @@ export async function run(argv: string[], io: CliIO): Promise<ExitCodeValue> {
   } catch (error) {
     const json = flagRequested(program, argv, 'json');
     // Commander already printed its own message (usage errors) or the help/version text; with
-    // --json a usage error is also one JSON object on stdout.
+    // --json a usage error is also one JSON object on stdout. A CommandExit printed its answer.
+    if (error instanceof CommandExit) return exitCodeFor(error);
     if (!(error instanceof CommanderError))
       reportError(io, error, flagRequested(program, argv, 'verbose'), json);
     else if (json && error.exitCode !== 0) writeUsageErrorJson(io, error);

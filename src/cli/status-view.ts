@@ -16,8 +16,10 @@ export function statusJson(status: ServerStatus): ServerStatus {
     scopes: status.scopes,
     issuer: status.issuer,
     clientKind: status.clientKind,
-    grant: status.grant,
     error: status.error,
+    account: status.account,
+    grant: status.grant,
+    orphaned: status.orphaned,
   };
 }
 

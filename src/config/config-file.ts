@@ -28,6 +28,7 @@ import {
   RULES,
   resolveClientSecret,
   type ServerSettings,
+  type StoreSettings,
   serverNameSchema,
   serverSettingsSchema,
   toIdentityProvider,
@@ -53,6 +54,8 @@ export interface LoadedConfig {
   servers: Map<string, ServerConfig>;
   /** `idps:`; an entry whose `client_secret_env` is unset carries the error instead. */
   idps: Map<string, IdentityProviderConfig | ConfigError>;
+  /** The `store:` block (where credentials live), when the file has one. */
+  store?: StoreSettings;
 }
 
 /** The configuration file's name in the home folder (its edit lock is this name plus `.lock`). */
@@ -148,7 +151,7 @@ export async function loadConfig(home: string, env: NodeJS.ProcessEnv = process.
     if (idp) oauth.identityProvider = idp;
     servers.set(name, { name, url: settings.url, oauth });
   }
-  return { file, servers, idps };
+  return validated.store ? { file, servers, idps, store: validated.store } : { file, servers, idps };
 }
 
 /**

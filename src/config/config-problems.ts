@@ -6,6 +6,7 @@
 import type * as z from 'zod/mini';
 import { closestKey } from './closest-key.js';
 import {
+  ENCRYPTION_KEYS,
   IDP_KEYS,
   KEY_ALIASES,
   MAX_SERVER_NAME_LENGTH,
@@ -14,6 +15,7 @@ import {
   RULES,
   SECRET_KEYS,
   SERVER_KEYS,
+  STORE_KEYS,
 } from './config-schema.js';
 
 /** One problem: `subject` is the dotted location from the top of the file; `detail` follows it. */
@@ -110,6 +112,7 @@ export function invalidNameDetail(name: string): string {
 
 function knownKeysAt(subject: readonly string[]): readonly string[] {
   if (subject.length === 0) return ROOT_KEYS;
+  if (subject[0] === 'store') return subject.length === 1 ? STORE_KEYS : ENCRYPTION_KEYS;
   if (subject[subject.length - 1] === 'oauth' && subject.length === 3) return OAUTH_KEYS;
   if (subject.length === 2 && subject[0] === 'servers') return SERVER_KEYS;
   if (subject.length === 2 && subject[0] === 'idps') return IDP_KEYS;

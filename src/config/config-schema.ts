@@ -54,6 +54,8 @@ export const RULES = {
     'must be the issuer identifier of the authorization server, an https URL without query or fragment (http only for loopback hosts), exactly as its metadata states it, e.g. issuer: https://auth.example.com',
   clientMetadataUrl:
     'must be an https URL with a path, the address of a Client ID Metadata Document, e.g. https://app.example.com/oauth/client-metadata.json',
+  loginHint:
+    'must be a non-empty string: who logs in, sent as login_hint ({account} is replaced by the account), e.g. login_hint: "{account}@example.com"',
   scope: 'must be a non-empty string of space-separated scopes, e.g. scope: "read write"',
   redirectPort: 'must be an integer from 0 to 65535 (0 picks a free port)',
   clientName: 'must be a non-empty string, e.g. client_name: "My Agent"',
@@ -65,7 +67,6 @@ export const RULES = {
   keyId: 'must be a non-empty string, the kid the authorization server knows the key by',
   idpName: 'must name an entry of idps:, e.g. idp: corp',
   envName: 'must be the name of an environment variable (letters, digits and _, not starting with a digit)',
-  loginHint: 'must be a non-empty string, e.g. login_hint: alice@example.com',
   privateKeyJwtNeedsKey:
     'is private_key_jwt, which needs private_key_file (the PEM or JWK file of the client key)',
   keyNeedsPrivateKeyJwt: 'is set but token_endpoint_auth_method is not private_key_jwt; remove one',
@@ -271,12 +272,64 @@ export const serverSettingsSchema = z.strictObject(
   { error: unlessUnknownKey(RULES.server) },
 );
 
+// ---- store: (where credentials live; see src/store/store-selection.ts)
+const STORE_RULES = {
+  store:
+    'must be a mapping, e.g. store: {url: "rediss://user:password@redis.example.com:6380/0", prefix: "mcp-oauth:"}',
+  url: 'must be file or a redis:// or rediss:// URL, e.g. url: "rediss://user:password@redis.example.com:6380/0"',
+  prefix: 'must be a non-empty string, e.g. prefix: "team-a:mcp-oauth:"',
+  encryption:
+    'must be none or a mapping with key_file (and, during a rotation, previous_key_files), e.g. encryption: {key_file: /etc/mcp-oauth/key}',
+  keyFile:
+    'must be the path of a file holding the base64 of 32 random bytes, e.g. key_file: /etc/mcp-oauth/key',
+  previousKeyFiles: 'must be a list of key file paths, e.g. previous_key_files: [/etc/mcp-oauth/old-key]',
+} as const;
+
+/** `store.encryption` as a mapping (the other form is the word `none`). */
+export const encryptionSettingsSchema = z.strictObject(
+  {
+    key_file: z.optional(nonEmptyString(STORE_RULES.keyFile)),
+    previous_key_files: z.optional(
+      z.array(nonEmptyString(STORE_RULES.keyFile), { error: STORE_RULES.previousKeyFiles }),
+    ),
+  },
+  { error: unlessUnknownKey(STORE_RULES.encryption) },
+);
+
+/** `store:`: `url` (file, redis://, rediss://), `prefix` (Redis), `encryption`. */
+export const storeSettingsSchema = z.strictObject(
+  {
+    url: z.optional(
+      z.string({ error: STORE_RULES.url }).check(
+        z.refine((value: string) => value === 'file' || /^rediss?:\/\/./.test(value), {
+          error: STORE_RULES.url,
+          params: NO_FOUND,
+        }),
+      ),
+    ),
+    prefix: z.optional(nonEmptyString(STORE_RULES.prefix)),
+    encryption: z.optional(
+      z.union([z.literal('none'), encryptionSettingsSchema], {
+        error: unlessUnknownKey(STORE_RULES.encryption),
+      }),
+    ),
+  },
+  { error: unlessUnknownKey(STORE_RULES.store) },
+);
+
+/** A validated `store:` block, snake_case as in the file. */
+export type StoreSettings = z.infer<typeof storeSettingsSchema>;
+/** The keys allowed in `store:` and in `store.encryption`. */
+export const STORE_KEYS: readonly string[] = Object.keys(storeSettingsSchema.shape);
+export const ENCRYPTION_KEYS: readonly string[] = Object.keys(encryptionSettingsSchema.shape);
+
 /** The whole file. An empty `servers:` (null) means no servers. */
 export const configFileSchema = z
   .strictObject(
     {
       servers: z.nullish(z.record(serverNameSchema, serverSettingsSchema, { error: RULES.servers })),
       idps: z.nullish(z.record(serverNameSchema, idpSettingsSchema, { error: RULES.idps })),
+      store: z.nullish(storeSettingsSchema),
     },
     { error: unlessUnknownKey(RULES.root) },
   )

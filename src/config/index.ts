@@ -17,8 +17,10 @@ export {
   resolveClientSecret,
   type SecretResolution,
   type ServerSettings,
+  type StoreSettings,
   serverNameSchema,
   serverSettingsSchema,
+  storeSettingsSchema,
   toOAuthConfig,
 } from './config-schema.js';
 export type { OAuthConfig } from './oauth-config.js';

@@ -29,6 +29,12 @@ export interface OAuthConfig {
   clientName?: string;
   /** Seconds for a whole interactive login (default {@link DEFAULT_LOGIN_TIMEOUT_SECONDS}). */
   timeoutSeconds?: number;
+  /**
+   * Sent as `login_hint` in the authorization request (OpenID Connect Core §3.1.2.1), so the
+   * authorization server preselects who logs in; `{account}` is replaced by the credential's
+   * account (`default` for the default account), e.g. `{account}@example.com`.
+   */
+  loginHint?: string;
   /** Refresh this many seconds before expiry (default {@link DEFAULT_REFRESH_SKEW_SECONDS}, at most half the token's lifetime). */
   refreshSkewSeconds?: number;
   /**
@@ -49,8 +55,6 @@ export interface OAuthConfig {
   workloadTokenFile?: string;
   /** An environment variable holding the workload's JWT. */
   workloadTokenEnv?: string;
-  /** `login_hint` sent with an authorization request. */
-  loginHint?: string;
 }
 
 /** RFC 8414 / RFC 7591 client authentication methods at the token endpoint. */

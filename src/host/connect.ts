@@ -20,6 +20,11 @@ const AUTO: NonNullable<ClientOptions['versionNegotiation']> = { mode: 'auto' };
 export interface ConnectOptions {
   /** Default: the process manager, `getManager()`. */
   manager?: OAuthManager;
+  /**
+   * Whose credential: the account of the key (a gateway connects once per user). Default: the
+   * manager's `account` option (the default account when unset).
+   */
+  account?: string;
   /** The server's URL; default: from `config.yaml` in the manager's home. */
   url?: string | URL;
   /** The server's OAuth settings; default: from `config.yaml` when the URL comes from there, else none. */
@@ -69,7 +74,12 @@ export async function connect(name: string, options: ConnectOptions = {}): Promi
     url = server.url;
     oauth ??= server.oauth;
   }
-  const provider = manager.getOrBuildProvider(name, url, oauth ?? {});
+  const provider = manager.getOrBuildProvider(
+    name,
+    url,
+    oauth ?? {},
+    options.account === undefined ? {} : { account: options.account },
+  );
   const client = new ManagedClient(
     manager,
     name,

@@ -71,12 +71,16 @@ export class ManagedClient extends Client {
     super(clientInfo, clientOptions);
     this.negotiation = clientOptions?.versionNegotiation?.mode;
     this.breaker = new CircuitBreaker(server, { now: manager.now }, breaker);
-    const onReconnect = (e: { server: string; cause: string }) => {
+    // Events of this client's credential only: its server, and its account (a gateway's manager
+    // serves many).
+    const mine = (e: { server: string; account?: string }) =>
+      e.server === server && e.account === provider.account;
+    const onReconnect = (e: { server: string; account?: string; cause: string }) => {
       // Streamable HTTP asks token() on every request: only a new session or an SSE stream needs rebuilding.
-      if (e.server === server && (this.kind === 'sse' || e.cause !== 'refresh-after-401')) this.stale = true;
+      if (mine(e) && (this.kind === 'sse' || e.cause !== 'refresh-after-401')) this.stale = true;
     };
-    const onChanged = (e: { server: string }) => {
-      if (e.server === server) this.breaker.reset();
+    const onChanged = (e: { server: string; account?: string }) => {
+      if (mine(e)) this.breaker.reset();
     };
     // `request` is the one funnel every call goes through (callTool, listTools, ...): wrap it on
     // the instance (its overloads cannot be restated as a method override).
@@ -93,6 +97,11 @@ export class ManagedClient extends Client {
       manager.off('reconnect-required', onReconnect);
       manager.off('credentials-changed', onChanged);
     };
+  }
+
+  /** The account of this client's credential, as the manager's calls take it. */
+  private get accountOption(): { account?: string } {
+    return this.provider.account === undefined ? {} : { account: this.provider.account };
   }
 
   /** The transport in use once connected: Streamable HTTP, or SSE for servers that only speak it. */
@@ -186,7 +195,7 @@ export class ManagedClient extends Client {
   }
 
   private async stepUp(required: string | undefined, attempt: number): Promise<void> {
-    const status = await this.manager.status(this.server);
+    const status = await this.manager.status(this.server, this.accountOption);
     const granted = status.scopes.join(' ');
     const missing = (required ?? '').split(/\s+/).filter((s) => s && !status.scopes.includes(s));
     const union = computeScopeUnion(granted, required);
@@ -199,7 +208,7 @@ export class ManagedClient extends Client {
     }
     // Scopes the authorization server refused lately (here or in another process): asking again
     // would only open another browser login.
-    const refusal = await this.manager.scopeRefusal(this.server);
+    const refusal = await this.manager.scopeRefusal(this.server, this.accountOption);
     if (refusal && missing.every((s) => refusal.scopes.includes(s))) throw this.refused(missing, refusal);
     if (attempt > MAX_STEP_UPS_PER_CALL) {
       throw new InsufficientScopeError(
@@ -211,24 +220,24 @@ export class ManagedClient extends Client {
     if (!this.manager.canPromptImplicitly()) {
       throw new NeedsReauthError(
         this.server,
-        this.manager.reloginCommandFor(this.server),
+        this.manager.reloginCommandFor(this.server, this.provider.account),
         `it requires scopes that were not granted: ${missing.join(' ')}`,
       );
     }
-    const login = await this.manager.login(this.server, { scope: union! });
+    const login = await this.manager.login(this.server, { scope: union!, ...this.accountOption });
     // Only what this step-up asked for and did not get is a refusal: a login joined in flight may
     // have asked for other scopes (the next round asks again, within the per-call limit).
     const asked = new Set((login.requestedScope ?? '').split(/\s+/));
     const refused = missing.filter((s) => !login.status.scopes.includes(s) && asked.has(s));
     if (refused.length === 0) return;
     const now = this.manager.now();
-    const note = await this.manager.noteRefusedScopes(this.server, refused);
+    const note = await this.manager.noteRefusedScopes(this.server, refused, this.accountOption);
     throw this.refused(refused, note ?? { scopes: refused, at: now, until: now + SCOPE_REFUSAL_MS });
   }
 
   /** The authorization server did not grant `missing`: no login for them before `refusal.until`. */
   private refused(missing: string[], refusal: ScopeRefusal): InsufficientScopeError {
-    const command = this.manager.reloginCommandFor(this.server);
+    const command = this.manager.reloginCommandFor(this.server, this.provider.account);
     return new InsufficientScopeError(
       this.server,
       missing,

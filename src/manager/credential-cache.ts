@@ -2,7 +2,7 @@ import { CorruptCredentialError, NewerSchemaError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { type CredentialRecord, sameVersion, versionOf } from '../store/credential-record.js';
 import { type CredentialStore, keyId } from '../store/credential-store.js';
-import type { CredentialsChangeReason, EmitEvent } from './events.js';
+import { type CredentialsChangeReason, type EmitEvent, subjectOf } from './events.js';
 import type { ServerEntry } from './server-entry.js';
 import { holdsGrant } from './usability.js';
 
@@ -77,11 +77,11 @@ export class CredentialCache {
       const firstRead = !entry.loadedOnce;
       entry.loadedOnce = true;
       if (!firstRead && !sameVersion(before && versionOf(before), record && versionOf(record))) {
-        this.emit('credentials-changed', { server: entry.name, reason });
+        this.emit('credentials-changed', { ...subjectOf(entry), reason });
         if (holdsGrant(record, entry.serverUrl) && !holdsGrant(before, entry.serverUrl)) {
           entry.backoff = { until: 0, attempts: 0 };
           this.emit('reconnect-required', {
-            server: entry.name,
+            ...subjectOf(entry),
             reason: 'a usable credential appeared',
             cause: 'credential-restored',
           });
@@ -109,7 +109,7 @@ export class CredentialCache {
     entry.loadedOnce = true;
     entry.fingerprint = await this.store.fingerprint(entry.key).catch(() => undefined);
     const changed = !sameVersion(before && versionOf(before), record && versionOf(record));
-    if (changed) this.emit('credentials-changed', { server: entry.name, reason });
+    if (changed) this.emit('credentials-changed', { ...subjectOf(entry), reason });
   }
 
   /**

@@ -1,6 +1,9 @@
 import type { StoredTokens } from '../store/credential-record.js';
 
-/** The states of a server's credential, in the API and in JSON. */
+/**
+ * The states of a server's credential, in the API and in JSON. `no_auth`: the server was observed
+ * to answer without authentication (no credential needed; see no-auth-observation.ts).
+ */
 export type CredentialState =
   | 'valid'
   | 'expiring'

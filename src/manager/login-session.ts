@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { OAuthConfig } from '../config/oauth-config.js';
 import { loginTimeoutMs } from '../config/oauth-config.js';
 import { LockTimeoutError, LoginError } from '../errors.js';
 import { openInBrowser } from '../oauth/browser.js';
@@ -6,7 +7,7 @@ import { CREDENTIAL_SCHEMA_VERSION, type CredentialRecord, versionOf } from '../
 import type { CredentialStore } from '../store/credential-store.js';
 import type { CredentialCache } from './credential-cache.js';
 import { underCredentialLock } from './credential-lock.js';
-import type { EmitEvent } from './events.js';
+import { type EmitEvent, subjectOf } from './events.js';
 import type { LoginOptions, LoginResult } from './login-types.js';
 import { inheritedRefusal } from './scope-refusal.js';
 import type { ServerEntry } from './server-entry.js';
@@ -108,7 +109,7 @@ export class LoginSession {
     const result = await runLoginFlow({
       server: name,
       serverUrl: entry.serverUrl,
-      config: entry.config,
+      config: withLoginHint(entry.config, entry.key.account),
       existing,
       flow: options.flow ?? 'browser',
       fetchFn: settings.fetchFn,
@@ -128,7 +129,7 @@ export class LoginSession {
       recordId: randomUUID(),
       generation: 1,
       server: name,
-      ...(settings.account !== undefined ? { account: settings.account } : {}),
+      ...(entry.key.account !== undefined ? { account: entry.key.account } : {}),
       binding: {
         serverUrl: entry.serverUrl,
         resource: result.resource,
@@ -151,7 +152,7 @@ export class LoginSession {
     settings.logger.info(`Logged in to '${name}'`, { issuer: result.issuer, clientKind: result.client.kind });
     entry.backoff = { until: 0, attempts: 0 };
     await this.cache.adopt(entry, record, 'login');
-    this.emit('reconnect-required', { server: name, reason: 'new login', cause: 'login' });
+    this.emit('reconnect-required', { ...subjectOf(entry), reason: 'new login', cause: 'login' });
   }
 
   /**
@@ -208,4 +209,13 @@ async function untilCancelled(waited: Promise<unknown>, signal: AbortSignal | un
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
   }
+}
+
+/** `config` with its `loginHint` for `account` (`{account}` replaced; `default` for the default account). */
+function withLoginHint(config: OAuthConfig, account: string | undefined): OAuthConfig {
+  if (!config.loginHint?.includes('{account}')) return config;
+  // Same prototype: a configured secret keeps its redaction (withRedactedSecret).
+  return Object.assign(Object.create(Object.getPrototypeOf(config)) as OAuthConfig, config, {
+    loginHint: config.loginHint.replaceAll('{account}', account ?? 'default'),
+  });
 }

@@ -1,14 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { IdentityProviderConfig, OAuthConfig } from '../config/oauth-config.js';
-import { NeedsReauthError } from '../errors.js';
+import { ConfigError, NeedsReauthError } from '../errors.js';
 import { ManagedProvider } from '../sdk/managed-provider.js';
 import { versionOf } from '../store/credential-record.js';
 import type { CredentialStore } from '../store/credential-store.js';
-import { FileCredentialStore } from '../store/file-credential-store.js';
+import { removeLockFiles } from '../store/lock-files.js';
+import { SelectedStore } from '../store/selected-store.js';
 import { acquisitionFor, clientDescription } from './acquisition-for.js';
 import { CredentialCache } from './credential-cache.js';
 import { EntryRegistry } from './entry-registry.js';
-import type { EmitEvent, ManagerEvents } from './events.js';
+import { type EmitEvent, type ManagerEvents, subjectOf } from './events.js';
 import { grantKindOf, isMinted } from './grant-kind.js';
 import { IdpAssertions } from './idp-assertion.js';
 import { type IdpLoginOutcome, loginToIdentityProvider } from './idp-login.js';
@@ -31,7 +32,13 @@ import {
   resolveSettings,
   skewMsFor,
 } from './settings.js';
+import { storedRecord } from './stored-record.js';
 import { TokenSource } from './token-source.js';
+
+/** Which account a call is about; unset: the manager's `account` option (the default account). */
+export interface AccountOption {
+  account?: string;
+}
 
 /**
  * The single owner of every MCP server's OAuth credential in a process (and, through the store's
@@ -48,7 +55,7 @@ import { TokenSource } from './token-source.js';
  * `reconnect-required`, `needs-reauth` (see ManagerEvents).
  */
 export class OAuthManager extends EventEmitter<ManagerEvents> implements ProviderPort {
-  /** Where the credentials live (a FileCredentialStore in the home folder unless one was given). */
+  /** Where the credentials live: the host's store, else the one config.yaml or MCP_OAUTH_STORE selects (SelectedStore). */
   readonly store: CredentialStore;
   /** The home folder, when the manager has one (its config.yaml names the servers). */
   readonly home: string | undefined;
@@ -61,8 +68,8 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   private readonly logins: LoginSession;
   private readonly tokens: TokenSource;
   private readonly noAuth: NoAuthObservations;
-  /** Each server's provider, with the entry it was built for (a new entry means a new provider). */
-  private readonly providers = new Map<string, { entry: ServerEntry; provider: ManagedProvider }>();
+  /** Each entry's provider (a new entry, after a URL change, means a new provider). */
+  private readonly providers = new WeakMap<ServerEntry, ManagedProvider>();
   private unwatch: (() => void) | undefined;
   private closed = false;
 
@@ -75,7 +82,7 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
       this.ownsStore = false;
       this.home = options.home;
     } else {
-      const store = new FileCredentialStore({ home: options.home, logger: settings.logger });
+      const store = new SelectedStore({ home: options.home, env: options.env, logger: settings.logger });
       this.store = store;
       this.home = store.home;
       this.ownsStore = true;
@@ -111,24 +118,33 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   // ---------------------------------------------------------------- providers
 
   /**
-   * The provider for `name` (idempotent). Rebuilt when the URL changes; a stored credential bound
-   * to another URL is then never sent. The provider has three faces: `token()` and
-   * `onUnauthorized()` (the SDK v2 AuthProvider) and `fetch`.
+   * The provider for `name` (idempotent) and `options.account` (default: the manager's `account`
+   * option). One manager serves any number of accounts of a server, each its own credential, its
+   * own refresh and its own login: a gateway builds one provider per (user, server) and keeps
+   * it. Rebuilt when the URL changes; a stored credential bound to another URL is then never
+   * sent. The provider has three faces: `token()` and `onUnauthorized()` (the SDK v2
+   * AuthProvider) and `fetch`.
    */
-  getOrBuildProvider(name: string, serverUrl: string | URL, config: OAuthConfig = {}): ManagedProvider {
-    const { entry, replaced } = this.registry.register(name, serverUrl, config);
+  getOrBuildProvider(
+    name: string,
+    serverUrl: string | URL,
+    config: OAuthConfig = {},
+    options: AccountOption = {},
+  ): ManagedProvider {
+    const { entry, replaced } = this.registry.register(name, serverUrl, config, options.account);
     if (replaced) this.settings.logger.info(`Server '${name}' URL changed; discarding the cached provider`);
     this.unwatch ??= this.cache.follow((id) => this.registry.byKeyId(id));
-    const built = this.providers.get(name);
-    if (built?.entry === entry) return built.provider;
+    const built = this.providers.get(entry);
+    if (built) return built;
     const provider = new ManagedProvider(
       this,
       name,
       this.settings.fetchFn,
       entry.serverUrl,
       () => entry.record?.binding.resource,
+      entry.key.account,
     );
-    this.providers.set(name, { entry, provider });
+    this.providers.set(entry, provider);
     return provider;
   }
 
@@ -139,8 +155,8 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    * refresh inside the skew window (callers are not blocked), the refresh transaction when
    * expired. Throws NeedsReauthError or TransientAuthError.
    */
-  accessToken(name: string): Promise<string> {
-    return this.tokens.accessToken(this.registry.get(name));
+  accessToken(name: string, options?: AccountOption): Promise<string> {
+    return this.tokens.accessToken(this.registry.get(name, options?.account));
   }
 
   /**
@@ -149,8 +165,8 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    * and the server's 401 challenge (its scope and resource metadata) drives the login; else
    * NeedsReauthError at once, with no request sent.
    */
-  tokenForRequest(name: string): Promise<string | undefined> {
-    return this.tokens.tokenForRequest(this.registry.get(name));
+  tokenForRequest(name: string, account?: string): Promise<string | undefined> {
+    return this.tokens.tokenForRequest(this.registry.get(name, account));
   }
 
   /**
@@ -165,8 +181,9 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     name: string,
     failedAccessToken?: string | null,
     challenge: Challenge = {},
+    account?: string,
   ): Promise<boolean> {
-    const entry = this.registry.get(name);
+    const entry = this.registry.get(name, account);
     // A 401 to a request without a credential: whatever was observed before, it needs a login now.
     if (failedAccessToken === null)
       await this.noAuth.note(entry.key, entry.serverUrl, false, this.settings.clock.now());
@@ -177,15 +194,15 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    * A request sent without a credential got `status` (see ProviderPort): a 2xx records that
    * `name` needs no authentication (`status` shows `no_auth`), a 401 clears that.
    */
-  async noteUnauthenticatedAnswer(name: string, status: number): Promise<void> {
+  async noteUnauthenticatedAnswer(name: string, status: number, account?: string): Promise<void> {
     if (status !== 401 && (status < 200 || status > 299)) return;
-    const entry = this.registry.get(name);
+    const entry = this.registry.get(name, account);
     await this.noAuth.note(entry.key, entry.serverUrl, status !== 401, this.settings.clock.now());
   }
 
   /** Refreshes now, even when the token is still valid (`mcp-oauth refresh`). */
-  async refreshNow(name: string): Promise<void> {
-    const entry = await this.registry.resolve(name);
+  async refreshNow(name: string, options?: AccountOption): Promise<void> {
+    const entry = await this.registry.resolve(name, options?.account);
     await this.cache.reload(entry);
     await this.refresh.run(entry, {
       kind: 'forced',
@@ -194,9 +211,9 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   }
 
   /** Reloads the record if its stored fingerprint changed; true when it did. */
-  async invalidateIfDiskChanged(name: string): Promise<boolean> {
-    if (!this.registry.has(name)) return false;
-    return this.cache.reloadIfFingerprintChanged(this.registry.get(name));
+  async invalidateIfDiskChanged(name: string, options?: AccountOption): Promise<boolean> {
+    if (!this.registry.has(name, options?.account)) return false;
+    return this.cache.reloadIfFingerprintChanged(this.registry.get(name, options?.account));
   }
 
   // ---------------------------------------------------------------- login / logout
@@ -213,8 +230,8 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    * the authorization server refused (see {@link OAuthManager.scopeRefusal}). A step-up (with
    * `options.scope`) keeps the unexpired part of that note its grant does not include.
    */
-  async login(name: string, options: LoginOptions = {}): Promise<LoginResult> {
-    const entry = await this.registry.resolve(name);
+  async login(name: string, options: LoginOptions & AccountOption = {}): Promise<LoginResult> {
+    const entry = await this.registry.resolve(name, options.account);
     if (isMinted(grantKindOf(entry.config))) {
       // No person to ask: a login mints one token now (through the refresh transaction) and reports it.
       await this.cache.reload(entry);
@@ -248,8 +265,8 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    * step up for scopes that are all in it: it fails with InsufficientScopeError instead of opening
    * a browser on every call.
    */
-  async scopeRefusal(name: string): Promise<ScopeRefusal | undefined> {
-    const entry = await this.registry.resolve(name);
+  async scopeRefusal(name: string, options?: AccountOption): Promise<ScopeRefusal | undefined> {
+    const entry = await this.registry.resolve(name, options?.account);
     this.cache.invalidate(entry);
     await this.cache.reload(entry);
     return activeRefusal(entry.record, this.settings.clock.now());
@@ -262,8 +279,12 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
    * merged and renewed. Returns the note in force, or undefined when there is no credential or
    * nothing to note. A login by hand (`mcp-oauth login NAME`) clears it.
    */
-  async noteRefusedScopes(name: string, scopes: string[]): Promise<ScopeRefusal | undefined> {
-    const entry = await this.registry.resolve(name);
+  async noteRefusedScopes(
+    name: string,
+    scopes: string[],
+    options?: AccountOption,
+  ): Promise<ScopeRefusal | undefined> {
+    const entry = await this.registry.resolve(name, options?.account);
     const { refusal, written } = await noteRefusal(this.settings, this.parts, entry, scopes);
     if (written) await this.cache.adopt(entry, written, 'scope-refused');
     return refusal;
@@ -272,9 +293,14 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   /**
    * Logs out: revokes the refresh token (RFC 7009) where the server offers revocation, best
    * effort, and deletes the tokens. `reset` also drops the client registration and discovery.
+   * The outcome says exactly what happened (nothing stored; revoked; or deleted here only, and
+   * why), so a person knows whether a refresh token may still be live at the server.
+   *
+   * A stored credential whose server is neither registered nor in config.yaml (an orphan) is
+   * logged out too: its record holds everything revocation needs.
    */
-  async logout(name: string, options: { reset?: boolean } = {}): Promise<LogoutOutcome> {
-    const entry = await this.registry.resolve(name);
+  async logout(name: string, options: { reset?: boolean } & AccountOption = {}): Promise<LogoutOutcome> {
+    const entry = await this.entryOrOrphan(name, options.account);
     const { outcome, record } = await logOut(this.settings, this.parts, entry, options);
     if (outcome.existed) {
       await this.cache.adopt(entry, record, 'logout');
@@ -286,21 +312,52 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
     return outcome;
   }
 
-  /** Forgets the server: revokes where offered, deletes tokens and client registration, evicts it. */
-  async remove(name: string): Promise<void> {
-    const entry = await this.registry.resolve(name).catch(() => undefined);
-    if (!entry) return;
-    await this.logout(name, { reset: true });
-    this.registry.delete(name);
-    this.providers.delete(name);
-    this.emit('credentials-changed', { server: name, reason: 'removed' });
+  /**
+   * Forgets the server for one account: revokes where offered, deletes tokens and client
+   * registration, removes the key's lock files where the store can (never one another process
+   * holds), and evicts the entry. Works on orphaned credentials too.
+   */
+  async remove(name: string, options: AccountOption = {}): Promise<LogoutOutcome> {
+    const entry = await this.entryOrOrphan(name, options.account);
+    const outcome = await this.logout(name, { reset: true, account: entry.key.account });
+    const kept = await removeLockFiles(this.store, entry.key);
+    if (kept.length > 0)
+      this.settings.logger.info(`Lock files of '${name}' left in place: another process holds them`, {
+        files: kept,
+      });
+    this.registry.delete(name, entry.key.account);
+    this.emit('credentials-changed', { ...subjectOf(entry), reason: 'removed' });
+    return outcome;
+  }
+
+  /**
+   * The entry of `name` for `account`: registered or configured, else, when a credential is
+   * stored under that key, an entry bound to the URL its record names (an orphan: status,
+   * logout and remove still reach it).
+   */
+  private async entryOrOrphan(name: string, account: string | undefined): Promise<ServerEntry> {
+    try {
+      return await this.registry.resolve(name, account);
+    } catch (error) {
+      if (!(error instanceof ConfigError) || this.registry.has(name, account)) throw error;
+      const key = this.registry.keyFor(name, account);
+      const record = await storedRecord(this.parts, key).catch(() => undefined);
+      if (!record) throw error;
+      const { entry } = this.registry.register(name, record.binding.serverUrl, {}, account);
+      entry.orphaned = true;
+      return entry;
+    }
   }
 
   // ---------------------------------------------------------------- status
 
-  /** The state of one server's credential, read from the store now; never a token or a secret. */
-  async status(name: string): Promise<ServerStatus> {
-    const entry = await this.registry.resolve(name);
+  /**
+   * The state of one server's credential (of `options.account`), read from the store now; never a
+   * token or a secret. A credential whose server is not configured (an orphan) is reported with
+   * the URL its record is bound to.
+   */
+  async status(name: string, options?: AccountOption): Promise<ServerStatus> {
+    const entry = await this.entryOrOrphan(name, options?.account);
     await this.cache.reload(entry);
     const status = this.statusOf(entry);
     // No credential, and the server was seen answering without one: it needs no login.
@@ -320,8 +377,8 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   }
 
   /** The exact command a person should run to log in to `name` again. */
-  reloginCommandFor(name: string): string {
-    return this.settings.reloginCommand(name);
+  reloginCommandFor(name: string, account?: string): string {
+    return this.settings.reloginCommand(name, account ?? this.registry.defaultAccount);
   }
 
   /** Releases watchers and timers so the process can exit, after refreshes in flight persist. */
@@ -360,11 +417,11 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
       });
     } catch (error) {
       if (!(error instanceof Error && error.name === 'NoBrowserLoginError')) throw error;
-      const command = this.settings.reloginCommand(entry.name);
+      const command = this.settings.reloginCommand(entry.name, entry.key.account);
       const reason = (error as Error).message
         .replace(/^Login to MCP server '[^']*' failed: /, '')
         .replace(/\. The previous credential.*$/, '');
-      this.emit('needs-reauth', { server: entry.name, command, reason });
+      this.emit('needs-reauth', { ...subjectOf(entry), command, reason });
       throw new NeedsReauthError(entry.name, command, reason, { cause: error });
     }
   }
@@ -372,7 +429,9 @@ export class OAuthManager extends EventEmitter<ManagerEvents> implements Provide
   private statusOf(entry: ServerEntry): ServerStatus {
     return serverStatus({
       name: entry.name,
-      grant: grantKindOf(entry.config),
+      account: entry.key.account,
+      orphaned: entry.orphaned,
+      config: entry.config,
       serverUrl: entry.serverUrl,
       record: entry.record,
       loadError: entry.loadError,

@@ -11,8 +11,8 @@ export interface Challenge {
  * circle.
  */
 export interface ProviderPort {
-  /** The token for the next request of `server`, or undefined to send it bare (see OAuthManager). */
-  tokenForRequest(server: string): Promise<string | undefined>;
+  /** The token for the next request of `server` (of `account`), or undefined to send it bare (see OAuthManager). */
+  tokenForRequest(server: string, account?: string): Promise<string | undefined>;
   /**
    * Recovery after a 401 that answered `failedAccessToken` (null: none was sent; undefined:
    * unknown): true when a new token is ready, false when a login is needed, or NeedsReauthError /
@@ -22,9 +22,10 @@ export interface ProviderPort {
     server: string,
     failedAccessToken: string | null | undefined,
     challenge?: Challenge,
+    account?: string,
   ): Promise<boolean>;
-  /** The exact command that logs in to `server` again. */
-  reloginCommandFor(server: string): string;
+  /** The exact command that logs in to `server` (of `account`) again. */
+  reloginCommandFor(server: string, account?: string): string;
   /**
    * A request of `server` sent without any credential got `status`: a 2xx records the `no_auth`
    * observation (the server needs no login), a 401 clears it. Best effort, never throws.

@@ -2,7 +2,7 @@ import { LockTimeoutError, McpOAuthError, NeedsReauthError, TransientAuthError }
 import { RefreshFailure } from '../oauth/refresh-failure.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import type { CredentialCache } from './credential-cache.js';
-import type { EmitEvent } from './events.js';
+import { type EmitEvent, subjectOf } from './events.js';
 import { type RefreshReason, runRefreshTransaction } from './refresh-transaction.js';
 import type { ServerEntry } from './server-entry.js';
 import { type ManagerSettings, skewMsFor } from './settings.js';
@@ -74,8 +74,8 @@ export class RefreshFlight {
       entry.backoff = { until: 0, attempts: 0 };
       if (outcome.kind === 'needs_reauth') {
         await this.cache.adopt(entry, outcome.record, 'needs_reauth');
-        const command = settings.reloginCommand(entry.name);
-        this.emit('needs-reauth', { server: entry.name, command, reason: outcome.reason });
+        const command = settings.reloginCommand(entry.name, entry.key.account);
+        this.emit('needs-reauth', { ...subjectOf(entry), command, reason: outcome.reason });
         throw new NeedsReauthError(entry.name, command, outcome.reason);
       }
       await this.cache.adopt(entry, outcome.record, outcome.kind === 'refreshed' ? 'refreshed' : 'external');

@@ -1,4 +1,9 @@
-import { CorruptCredentialError, NewerSchemaError } from '../errors.js';
+import {
+  CorruptCredentialError,
+  LeaseLostError,
+  NewerSchemaError,
+  StoreUnavailableError,
+} from '../errors.js';
 import { RefreshFailure } from '../oauth/refresh-failure.js';
 import { withTimeout } from '../oauth/timeout-fetch.js';
 import {
@@ -86,6 +91,18 @@ export async function runRefreshTransaction(
     }
     const resource = current.binding.resource ?? resourceOf(ctx.serverUrl, discovery);
 
+    // Fencing guards the store, not the authorization server: a holder whose lease ran out (a long
+    // pause) must not present a refresh token the next holder may present too. Checked (and the
+    // lease extended to cover the request) at the last moment before sending.
+    await ctx.hooks?.beforeRefreshRequest?.();
+    try {
+      await ctx.store.assertLease?.(ctx.key, ctx.requestTimeoutMs);
+    } catch (error) {
+      throw new RefreshFailure('transient', undefined, 'the lock was lost before the refresh request', {
+        cause: error,
+      });
+    }
+
     let tokens: CredentialRecord['tokens'];
     try {
       tokens = await refreshTokens({
@@ -139,7 +156,15 @@ export async function runRefreshTransaction(
     }
     return { kind: 'refreshed', record: next };
   };
-  return underCredentialLock(ctx.store, ctx.key, ctx.lock, body);
+  try {
+    return await underCredentialLock(ctx.store, ctx.key, ctx.lock, body);
+  } catch (error) {
+    // A shared store unreachable now, or a lease lost to a pause: nothing was written; retry later.
+    if (error instanceof StoreUnavailableError || error instanceof LeaseLostError) {
+      throw new RefreshFailure('transient', undefined, error.message, { cause: error });
+    }
+    throw error;
+  }
 }
 
 /**

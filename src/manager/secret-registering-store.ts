@@ -42,6 +42,12 @@ export function registeringSecrets(store: CredentialStore): CredentialStore {
     fingerprint: (key) => store.fingerprint(key),
     watch: (listener) => store.watch(listener),
     withLock: (key, fn, options) => store.withLock(key, fn, options),
+    ...(store.assertLease
+      ? {
+          assertLease: (key: Parameters<CredentialStore['withLock']>[0], needMs: number) =>
+            store.assertLease!(key, needMs),
+        }
+      : {}),
     close: () => store.close(),
   };
 }

@@ -28,6 +28,8 @@ export class ServerEntry {
   /** In-flight 401 recoveries, keyed by the access token the server rejected. */
   readonly pending401 = new Map<string, Promise<boolean>>();
   loginFlight: Promise<LoginResult> | undefined;
+  /** A stored credential whose server is neither registered by the host nor in config.yaml. */
+  orphaned = false;
   /** Transient-failure back-off: no refresh attempt before `until`. */
   backoff = { until: 0, attempts: 0 };
 

@@ -1,11 +1,17 @@
+import type { OAuthConfig } from '../config/oauth-config.js';
 import type { CredentialRecord } from '../store/credential-record.js';
 import type { CredentialState } from './expiry.js';
-import type { GrantKind } from './grant-kind.js';
+import { type GrantKind, grantKindOf } from './grant-kind.js';
 import { type CredentialCheck, checkCredential } from './usability.js';
+
+/** The name the default account (the unset key) is shown with. */
+export const DEFAULT_ACCOUNT_NAME = 'default';
 
 /** One server's credential as `status` shows it: never a token or a secret. */
 export interface ServerStatus {
   name: string;
+  /** The account of the credential; the default account (the unset key) shows as `default`. */
+  account: string;
   url: string;
   state: CredentialState;
   /** ISO 8601, or null when there is no token or its expiry is unknown. */
@@ -15,10 +21,12 @@ export interface ServerStatus {
   scopes: string[];
   issuer: string | null;
   clientKind: 'preregistered' | 'cimd' | 'dcr' | null;
-  /** How tokens are obtained (see grant-kind.ts). */
-  grant: GrantKind;
   /** Why the credential is not usable (or could not be read), for a person. */
   error: string | null;
+  /** The grant the credential is obtained with (see grant-kind.ts). */
+  grant: GrantKind;
+  /** A stored credential whose server is neither registered by the host nor in config.yaml. */
+  orphaned: boolean;
 }
 
 /** The state a verdict of `checkCredential` shows as. */
@@ -40,8 +48,9 @@ export function stateOf(
 /** The status row of one server from the record this process holds for it. */
 export function serverStatus(input: {
   name: string;
-  /** Default `authorization_code`. */
-  grant?: GrantKind;
+  account: string | undefined;
+  orphaned: boolean;
+  config: OAuthConfig;
   serverUrl: string;
   record: CredentialRecord | undefined;
   loadError: Error | undefined;
@@ -53,6 +62,7 @@ export function serverStatus(input: {
   const expiresAt = record?.tokens?.expiresAt ?? null;
   return {
     name: input.name,
+    account: input.account ?? DEFAULT_ACCOUNT_NAME,
     url: input.serverUrl,
     state: stateOfCheck(check),
     expiresAt: expiresAt === null ? null : new Date(expiresAt).toISOString(),
@@ -60,8 +70,9 @@ export function serverStatus(input: {
     scopes: record?.tokens?.scope?.split(/\s+/).filter(Boolean) ?? [],
     issuer: record?.binding.issuer ?? null,
     clientKind: record?.client?.kind ?? null,
-    grant: input.grant ?? 'authorization_code',
     error: errorOf(check, input.loadError, record),
+    grant: grantKindOf(input.config),
+    orphaned: input.orphaned,
   };
 }
 
@@ -71,6 +82,8 @@ function errorOf(
   record: CredentialRecord | undefined,
 ): string | null {
   if (loadError && !record) return loadError.message;
+  // Expired and not refreshable: only a new login helps; say why.
+  if (check.ok && check.freshness === 'expired' && check.refreshBlocker) return check.refreshBlocker;
   if (check.ok || check.cause === 'none') return null;
   // A record marked without a reason says nothing more than its state.
   if (check.cause === 'needs_reauth') return record?.reauthReason ?? null;

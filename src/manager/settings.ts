@@ -29,8 +29,13 @@ export const CLOSE_GRACE_MS = 5_000;
 export interface OAuthManagerOptions {
   /** Home folder (config, credentials, locks): `home` > MCP_OAUTH_HOME > ~/.mcp-oauth. Ignored when `store` is given. */
   home?: string;
-  /** Credential storage; default a FileCredentialStore in the home folder. */
+  /**
+   * Credential storage. Default: the store config.yaml's `store:` or MCP_OAUTH_STORE selects (a
+   * FileCredentialStore in the home folder unless one is set; see SelectedStore), opened at first use.
+   */
   store?: CredentialStore;
+  /** Where MCP_OAUTH_STORE and the encryption keys are read when `store` is not given (default process.env). */
+  env?: NodeJS.ProcessEnv;
   /** Time source (tests inject one). */
   clock?: Clock;
   /** fetch for every OAuth request and the base of each provider's `fetch`. */
@@ -39,9 +44,12 @@ export interface OAuthManagerOptions {
   logger?: Logger;
   /** May a request that finds no usable credential open a browser? Default 'auto'. */
   interactive?: Interactive;
-  /** The command shown in NeedsReauthError; a string with `{server}`, or a function. */
-  reloginCommand?: string | ((server: string) => string);
-  /** The account dimension of every key (multi-user hosts run one manager per account). */
+  /** The command shown in NeedsReauthError; a string with `{server}` (and `{account}`), or a function. */
+  reloginCommand?: string | ((server: string, account?: string) => string);
+  /**
+   * The default account of every key: calls that name no account use it. One manager serves any
+   * number of accounts (a gateway): pass `{ account }` to getOrBuildProvider and the other calls.
+   */
   account?: string;
   /** Refresh this long before expiry (default 60 s; at most half a token's lifetime). */
   refreshSkewMs?: number;
@@ -82,7 +90,7 @@ export interface ManagerSettings {
   logger: Logger;
   interactive: Interactive;
   account: string | undefined;
-  reloginCommand: (server: string) => string;
+  reloginCommand: (server: string, account?: string) => string;
   /** The command that signs in to an enterprise identity provider again (`login --idp NAME`). */
   idpLoginCommand: (idp: string) => string;
   refreshSkewMs: number;
@@ -130,10 +138,13 @@ export function skewMsFor(settings: ManagerSettings, config: OAuthConfig): numbe
   return configured !== undefined ? configured * 1000 : settings.refreshSkewMs;
 }
 
-function reloginCommandOf(options: OAuthManagerOptions): (server: string) => string {
+function reloginCommandOf(options: OAuthManagerOptions): (server: string, account?: string) => string {
   const command = options.reloginCommand;
   if (typeof command === 'function') return command;
-  if (typeof command === 'string') return (server) => command.replaceAll('{server}', server);
+  if (typeof command === 'string')
+    return (server, account) =>
+      command.replaceAll('{server}', server).replaceAll('{account}', account ?? 'default');
   const home = options.home ? ` --home ${shellQuote(options.home)}` : '';
-  return (server) => `mcp-oauth${home} login ${shellQuote(server)}`;
+  return (server, account) =>
+    `mcp-oauth${home}${account === undefined ? '' : ` --account ${shellQuote(account)}`} login ${shellQuote(server)}`;
 }

@@ -1,6 +1,6 @@
 import { NeedsReauthError } from '../errors.js';
 import type { CredentialCache } from './credential-cache.js';
-import type { EmitEvent } from './events.js';
+import { type EmitEvent, subjectOf } from './events.js';
 import { freshness } from './expiry.js';
 import { grantKindOf, isMinted } from './grant-kind.js';
 import { mayPromptImplicitly } from './interactivity.js';
@@ -110,7 +110,7 @@ export class TokenSource {
       throw error;
     }
     this.emit('reconnect-required', {
-      server: entry.name,
+      ...subjectOf(entry),
       reason: 'the access token was replaced after a 401',
       cause: 'refresh-after-401',
     });
@@ -165,9 +165,9 @@ export class TokenSource {
     moved: { from: string; to: string },
   ): Promise<boolean> {
     const reason = `${REASONS.otherIssuer(moved.to)}, not ${moved.from}`;
-    const command = this.settings.reloginCommand(entry.name);
+    const command = this.settings.reloginCommand(entry.name, entry.key.account);
     if (!mayPromptImplicitly(this.settings.interactive)) {
-      this.emit('needs-reauth', { server: entry.name, command, reason });
+      this.emit('needs-reauth', { ...subjectOf(entry), command, reason });
       throw new NeedsReauthError(entry.name, command, reason);
     }
     await this.login(entry, {
@@ -227,6 +227,10 @@ export class TokenSource {
       const token = entry.record?.tokens?.accessToken;
       if (token) return token;
     }
-    throw new NeedsReauthError(entry.name, this.settings.reloginCommand(entry.name), reason);
+    throw new NeedsReauthError(
+      entry.name,
+      this.settings.reloginCommand(entry.name, entry.key.account),
+      reason,
+    );
   }
 }

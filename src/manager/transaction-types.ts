@@ -52,5 +52,7 @@ export interface TransactionContext {
 /** Test-only seams (crash injection in the cross-process suites). */
 export interface TransactionHooks {
   afterLock?(): void | Promise<void>;
+  /** After the record was read and judged, just before the lease check and the refresh request. */
+  beforeRefreshRequest?(): void | Promise<void>;
   afterRefreshResponse?(): void | Promise<void>;
 }

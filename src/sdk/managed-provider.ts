@@ -49,6 +49,8 @@ export class ManagedProvider implements AuthProvider {
     private readonly baseFetch: FetchLike,
     serverUrl: string | URL,
     private readonly boundResource: () => string | undefined = () => undefined,
+    /** The account whose credential this provider sends (undefined: the manager's default). */
+    readonly account?: string,
   ) {
     this.server = new URL(String(serverUrl));
   }
@@ -58,7 +60,7 @@ export class ManagedProvider implements AuthProvider {
    * credential and a login may start: the request then goes out without one, and the server's
    * 401 challenge (scope, resource metadata) drives the login in `onUnauthorized`.
    */
-  readonly token = (): Promise<string | undefined> => this.manager.tokenForRequest(this.name);
+  readonly token = (): Promise<string | undefined> => this.manager.tokenForRequest(this.name, this.account);
 
   /**
    * Called by a v2 transport on a 401, before its one retry. Recovery is keyed by the token the
@@ -74,11 +76,16 @@ export class ManagedProvider implements AuthProvider {
     }
     const carried = this.carried.get(ctx.response);
     const rejected = carried === undefined ? undefined : carried === '' ? null : carried;
-    const recovered = await this.manager.handle401(this.name, rejected, await challengeOf(ctx.response));
+    const recovered = await this.manager.handle401(
+      this.name,
+      rejected,
+      await challengeOf(ctx.response),
+      this.account,
+    );
     if (!recovered) {
       throw new NeedsReauthError(
         this.name,
-        this.manager.reloginCommandFor(this.name),
+        this.manager.reloginCommandFor(this.name, this.account),
         REASONS.serverRejected,
       );
     }
@@ -110,7 +117,7 @@ export class ManagedProvider implements AuthProvider {
     if (token === undefined) void this.manager.noteUnauthenticatedAnswer?.(this.name, response.status);
     if (response.status !== 401 || !isReplayable(init?.body)) return response;
     // A 401 means the server did not run the request, so one retry after recovery is safe.
-    if (!(await this.manager.handle401(this.name, token ?? null, await challengeOf(response))))
+    if (!(await this.manager.handle401(this.name, token ?? null, await challengeOf(response), this.account)))
       return response;
     await response.body?.cancel().catch(() => {});
     const retryToken = await this.token();

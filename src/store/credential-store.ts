@@ -76,6 +76,12 @@ export interface CredentialStore {
   ): Promise<{ record: CredentialRecord | undefined; fingerprint: string | undefined }>;
   /** Calls `listener` with the key of each changed record; returns the unsubscribe function. */
   watch(listener: (key: CredentialKey) => void): () => void;
+  /**
+   * Optional, for stores whose locks are leases (Redis): inside `withLock`, makes sure the lock on
+   * `key` stays held for `needMs` more (extending the lease), or throws (LeaseLostError). Called
+   * just before a refresh token is sent. Stores whose locks never expire leave it out.
+   */
+  assertLease?(key: CredentialKey, needMs: number): Promise<void>;
   /** Runs `fn` holding the lock of `key` (see LockOptions); LockTimeoutError if it cannot be had in time. */
   withLock<T>(key: CredentialKey, fn: () => Promise<T>, options?: LockOptions): Promise<T>;
   /** Stops change notification and releases what the store holds (watchers, timers). */

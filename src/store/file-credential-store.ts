@@ -25,7 +25,9 @@ import {
   type PutExpectation,
   type PutResult,
 } from './credential-store.js';
+import type { RecordKeyMissingError } from './encryption-errors.js';
 import { fileNameFor, RECORD_BASE_NAME } from './file-names.js';
+import type { RecordCipher } from './record-cipher.js';
 import { decodeRecord, describeIssues, encodeRecord } from './record-codec.js';
 
 /** Options of a FileCredentialStore; every one is optional. */
@@ -44,6 +46,11 @@ export interface FileCredentialStoreOptions {
   pollIntervalMs?: number;
   /** Default `waitMs` of `withLock`, and the bounded wait of the short write lock (default {@link DEFAULT_LOCK_WAIT_MS}). */
   lockWaitMs?: number;
+  /**
+   * Encryption at rest: with a cipher, every record written is sealed (existing plaintext records
+   * are sealed at their next write); both forms are always read.
+   */
+  cipher?: RecordCipher;
 }
 
 /** Default period of the fallback fingerprint poll. */
@@ -90,6 +97,9 @@ export class FileCredentialStore implements CredentialStore {
   private readonly externalChanges: boolean;
   private readonly notifier: ChangeNotifier;
   private readonly names = new Map<string, string>();
+  private readonly cipher: RecordCipher | undefined;
+  /** The key ids of the records the last `list()` skipped because their key is not held. */
+  unreadableKeyIds: readonly string[] = [];
   private ready: Promise<HomeFolders> | undefined;
 
   constructor(options: FileCredentialStoreOptions = {}) {
@@ -100,6 +110,7 @@ export class FileCredentialStore implements CredentialStore {
     this.logger = options.logger ?? silentLogger;
     this.lockWaitMs = options.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
     this.externalChanges = options.watch ?? true;
+    this.cipher = options.cipher;
     this.notifier = new ChangeNotifier({
       dir: async () => (await this.ensureReady()).credentialsDir,
       logger: this.logger,
@@ -141,7 +152,7 @@ export class FileCredentialStore implements CredentialStore {
     const file = await this.readFile(path);
     this.notifier.remember(base, key, file?.fingerprint);
     if (!file) return { record: undefined, fingerprint: undefined };
-    const decoded = decodeRecord(file.bytes, key);
+    const decoded = decodeRecord(file.bytes, key, this.cipher);
     if (decoded.kind === 'ok') return { record: decoded.record, fingerprint: file.fingerprint };
     if (decoded.kind === 'newer')
       throw new NewerSchemaError(key.server, decoded.schemaVersion, CREDENTIAL_SCHEMA_VERSION);
@@ -149,7 +160,7 @@ export class FileCredentialStore implements CredentialStore {
     return this.withWriteLock(key, base, async () => {
       const again = await this.readFile(path);
       if (!again) return { record: undefined, fingerprint: undefined };
-      const confirmed = decodeRecord(again.bytes, key);
+      const confirmed = decodeRecord(again.bytes, key, this.cipher);
       if (confirmed.kind === 'ok') return { record: confirmed.record, fingerprint: again.fingerprint };
       if (confirmed.kind === 'newer') {
         throw new NewerSchemaError(key.server, confirmed.schemaVersion, CREDENTIAL_SCHEMA_VERSION);
@@ -177,7 +188,7 @@ export class FileCredentialStore implements CredentialStore {
         `Refusing to store a credential record under another key than its own server/account (MCP server '${key.server}'). This is a bug in the caller.`,
       );
     }
-    const data = encodeRecord(parsed.data);
+    const data = encodeRecord(parsed.data, this.cipher);
     const base = this.nameOf(key);
     const path = this.pathOf(base);
     return this.withWriteLock(key, base, async (): Promise<PutResult> => {
@@ -230,6 +241,7 @@ export class FileCredentialStore implements CredentialStore {
       throw toStoreError('list the credentials folder', this.credentialsDir, error);
     }
     const keys: CredentialKey[] = [];
+    const unreadable = new Set<string>();
     for (const name of names) {
       if (!name.endsWith(RECORD_SUFFIX)) continue;
       const base = name.slice(0, -RECORD_SUFFIX.length);
@@ -245,7 +257,19 @@ export class FileCredentialStore implements CredentialStore {
         continue;
       }
       if (!file) continue;
-      const decoded = decodeRecord(file.bytes);
+      let decoded: ReturnType<typeof decodeRecord>;
+      try {
+        decoded = decodeRecord(file.bytes, undefined, this.cipher);
+      } catch (error) {
+        // Sealed with a key this process does not hold: kept, not listed (it cannot be named).
+        const keyId = (error as RecordKeyMissingError).keyId;
+        unreadable.add(keyId);
+        this.logger.warn('Skipping a credential file sealed with a key this process does not hold', {
+          file: name,
+          keyId,
+        });
+        continue;
+      }
       const key =
         decoded.kind === 'ok'
           ? decoded.record.account === undefined
@@ -261,6 +285,7 @@ export class FileCredentialStore implements CredentialStore {
       this.notifier.remember(base, key, file.fingerprint);
       keys.push(key);
     }
+    this.unreadableKeyIds = [...unreadable];
     return keys.sort((a, b) => (keyId(a) < keyId(b) ? -1 : keyId(a) > keyId(b) ? 1 : 0));
   }
 
@@ -410,7 +435,12 @@ export class FileCredentialStore implements CredentialStore {
   private async readKeyOf(base: string): Promise<CredentialKey | undefined> {
     const file = await this.readFile(this.pathOf(base));
     if (!file) return undefined;
-    const decoded = decodeRecord(file.bytes);
+    let decoded: ReturnType<typeof decodeRecord>;
+    try {
+      decoded = decodeRecord(file.bytes, undefined, this.cipher);
+    } catch {
+      return undefined; // sealed with a key not held: a read of the key names it
+    }
     const key =
       decoded.kind === 'ok'
         ? { server: decoded.record.server, account: decoded.record.account }
@@ -426,7 +456,7 @@ export class FileCredentialStore implements CredentialStore {
   private async readCurrent(key: CredentialKey, base: string): Promise<CurrentRecord> {
     const file = await this.readFile(this.pathOf(base));
     if (!file) return { state: 'absent' };
-    const decoded = decodeRecord(file.bytes, key);
+    const decoded = decodeRecord(file.bytes, key, this.cipher);
     if (decoded.kind === 'ok') return { state: 'present', record: decoded.record };
     if (decoded.kind === 'newer')
       throw new NewerSchemaError(key.server, decoded.schemaVersion, CREDENTIAL_SCHEMA_VERSION);

@@ -1,10 +1,13 @@
 import type { $ZodError } from 'zod/v4/core';
+import { isSealed, sealedKeyId } from './aes-gcm-cipher.js';
 import {
   CREDENTIAL_SCHEMA_VERSION,
   type CredentialRecord,
   credentialRecordSchema,
 } from './credential-record.js';
 import type { CredentialKey } from './credential-store.js';
+import { RecordKeyMissingError } from './encryption-errors.js';
+import type { RecordCipher } from './record-cipher.js';
 
 /** What the bytes of a record file turned out to be. */
 export type DecodedRecord =
@@ -35,17 +38,33 @@ function keyOf(raw: Record<string, unknown>): CredentialKey | undefined {
 }
 
 /**
- * Decodes a record file. The raw `schemaVersion` is read before schema validation, so a record
- * from a newer build is recognised as such rather than called corrupt. With `expected`, a record
- * stored for another server or account is corrupt (it was copied or renamed by hand).
+ * Decodes a record file, plaintext JSON or sealed (see AesGcmCipher; opened with `cipher`). The raw
+ * `schemaVersion` is read before schema validation, so a record from a newer build is recognised
+ * as such rather than called corrupt. With `expected`, a record stored for another server or
+ * account is corrupt (it was copied or renamed by hand). A record sealed with a key `cipher` does
+ * not hold (or with no cipher) throws RecordKeyMissingError: it is not corrupt, and nothing may
+ * move it.
  */
-export function decodeRecord(bytes: Uint8Array, expected?: CredentialKey): DecodedRecord {
+export function decodeRecord(
+  bytes: Uint8Array,
+  expected?: CredentialKey,
+  cipher?: RecordCipher,
+): DecodedRecord {
   if (bytes.length === 0) return { kind: 'corrupt', detail: 'the file is empty' };
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
     return { kind: 'corrupt', detail: 'the file is not valid UTF-8' };
+  }
+  if (isSealed(text)) {
+    if (!cipher) throw new RecordKeyMissingError(sealedKeyId(text) ?? '(unreadable)', []);
+    try {
+      text = cipher.open(text);
+    } catch (error) {
+      if (error instanceof RecordKeyMissingError) throw error;
+      return { kind: 'corrupt', detail: (error as Error).message };
+    }
   }
   let raw: unknown;
   try {
@@ -76,7 +95,8 @@ export function decodeRecord(bytes: Uint8Array, expected?: CredentialKey): Decod
   return { kind: 'ok', record };
 }
 
-/** The bytes written for a record: pretty JSON, one trailing newline. */
-export function encodeRecord(record: CredentialRecord): string {
+/** The bytes written for a record: pretty JSON (sealed by `cipher` when given), one trailing newline. */
+export function encodeRecord(record: CredentialRecord, cipher?: RecordCipher): string {
+  if (cipher) return `${cipher.seal(JSON.stringify(record))}\n`;
   return `${JSON.stringify(record, null, 2)}\n`;
 }

@@ -42,9 +42,20 @@ describe('parsing: each command line dispatches to its run function with typed i
       run: 'runLogout',
       input: { server: 'a', reset: true },
     });
-    expect((await parsed(['logout', 'a'])).input).toEqual({ server: 'a', reset: false });
+    expect((await parsed(['logout', 'a'])).input).toEqual({
+      server: 'a',
+      all: false,
+      allAccounts: false,
+      reset: false,
+    });
+    expect((await parsed(['logout', '--all'])).input).toEqual({
+      all: true,
+      allAccounts: false,
+      reset: false,
+    });
     expect(await parsed(['status'])).toMatchObject({ run: 'runStatus', input: {} });
-    expect((await parsed(['--json', 'status', 'a'])).input).toEqual({ server: 'a' });
+    expect((await parsed(['--json', 'status', 'a'])).input).toEqual({ server: 'a', allAccounts: false });
+    expect((await parsed(['status', '--all-accounts'])).input).toEqual({ allAccounts: true });
     expect(await parsed(['token', 'a'])).toMatchObject({ run: 'runToken', input: { server: 'a' } });
     expect(await parsed(['refresh', 'a'])).toMatchObject({ run: 'runRefresh', input: { server: 'a' } });
     expect(await parsed(['servers', 'list'])).toMatchObject({ run: 'runServersList' });
@@ -132,22 +143,50 @@ describe('runs, in-process', () => {
       'clientKind',
       'grant',
       'error',
+      'account',
+      'grant',
+      'orphaned',
     ]);
     expect(JSON.parse(refreshed.stdout)).toMatchObject({ name: 'kit', state: 'valid', error: null });
 
     const loggedOut = await t.cli(['--json', 'logout', 'kit']);
     expect(JSON.parse(loggedOut.stdout)).toEqual({
       server: 'kit',
+      account: 'default',
       existed: true,
+      tokensDeleted: true,
       revoked: true,
+      revocation: 'revoked',
+      revocationError: null,
       reset: false,
     });
     const reset = JSON.parse((await t.cli(['--json', 'logout', 'kit', '--reset'])).stdout);
-    expect(Object.keys(reset)).toEqual(['server', 'existed', 'revoked', 'reset']);
-    expect(reset).toMatchObject({ server: 'kit', reset: true });
+    expect(Object.keys(reset)).toEqual([
+      'server',
+      'account',
+      'existed',
+      'tokensDeleted',
+      'revoked',
+      'revocation',
+      'revocationError',
+      'reset',
+    ]);
+    expect(reset).toMatchObject({
+      server: 'kit',
+      reset: true,
+      tokensDeleted: false,
+      revocation: 'not_needed',
+    });
 
     const removed = await t.cli(['--json', 'servers', 'remove', 'kit']);
-    expect(JSON.parse(removed.stdout)).toEqual({ name: 'kit', removed: true });
+    expect(JSON.parse(removed.stdout)).toEqual({
+      name: 'kit',
+      removed: true,
+      tokensDeleted: false,
+      revoked: false,
+      revocation: 'not_needed',
+      revocationError: null,
+    });
     for (const output of [added, refreshed, loggedOut, removed]) {
       expect(output.stdout + output.stderr).not.toContain(token);
     }

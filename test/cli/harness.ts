@@ -75,7 +75,7 @@ export function watchAuthorizationServer(as: TestAuthorizationServer): void {
   watchedServers.add(as);
 }
 
-const SECRET_VARIABLE = /SECRET|TOKEN|PASSWORD/i;
+const SECRET_VARIABLE = /SECRET|TOKEN|PASSWORD|ENCRYPTION_KEY/i;
 
 /** The home a command line uses (`--home DIR`, else MCP_OAUTH_HOME), if the test set one. */
 function homeOf(args: string[], env: NodeJS.ProcessEnv): string | undefined {
@@ -89,7 +89,7 @@ function homeOf(args: string[], env: NodeJS.ProcessEnv): string | undefined {
 /** The subcommand: the first word that is neither an option nor the value of --home. */
 function commandOf(args: string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
-    if (args[i] === '--home') i++;
+    if (args[i] === '--home' || args[i] === '--account') i++;
     else if (!args[i]!.startsWith('-')) return args[i];
   }
   return undefined;

@@ -62,8 +62,14 @@ describe('mcp-oauth: add, login, status, token, refresh, logout', () => {
       'clientKind',
       'grant',
       'error',
+      'account',
+      'grant',
+      'orphaned',
     ]);
     expect(row).toMatchObject({
+      account: 'default',
+      grant: 'authorization_code',
+      orphaned: false,
       name: 'kit',
       url: bed.mcp.url,
       state: 'valid',
@@ -107,7 +113,7 @@ describe('mcp-oauth: add, login, status, token, refresh, logout', () => {
 
     const logout = await cli(['logout', 'kit']);
     expect(logout.code, logout.stderr).toBe(0);
-    expect(logout.stdout).toMatch(/^✓ Logged out of kit \(tokens revoked at the server\)\n$/);
+    expect(logout.stdout).toMatch(/^✓ Logged out of kit: tokens revoked at the server and deleted here\.\n$/);
     expect(JSON.parse((await cli(['status', '--json'])).stdout).servers[0]).toMatchObject({
       state: 'logged_out',
       expiresAt: null,

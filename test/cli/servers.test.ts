@@ -80,7 +80,9 @@ describe('mcp-oauth servers', () => {
 
     const removed = await cli(['servers', 'remove', 'kit']);
     expect(removed.code, removed.stderr).toBe(0);
-    expect(removed.stdout).toBe('✓ Removed kit (configuration, tokens and client registration)\n');
+    expect(removed.stdout).toBe(
+      '✓ Removed kit (configuration, tokens and client registration); tokens revoked at the server\n',
+    );
     expect(bed.as.stats.revocations).toBe(revocations + 1);
     expect((await readdir(join(home, 'credentials'))).filter((f) => f.endsWith('.json'))).toEqual([]);
     expect(JSON.parse((await cli(['status', '--json'])).stdout)).toEqual({ servers: [] });
@@ -92,7 +94,7 @@ describe('mcp-oauth servers', () => {
 });
 
 describe('a server whose client_secret_env is unset', () => {
-  it('is an error row in status (exit 0), a config error when used (exit 2), and can still be removed', async () => {
+  it('is an error row in status (exit 1), a config error when used (exit 2), and can still be removed', async () => {
     await cli(['servers', 'add', 'good', bed.mcp.url]);
     await cli([
       'servers',
@@ -105,7 +107,8 @@ describe('a server whose client_secret_env is unset', () => {
       'ACME_SECRET_UNSET',
     ]);
     const status = await cli(['status', '--json']);
-    expect(status.code).toBe(0);
+    // A health check: an error row is neither usable nor fixed by a login.
+    expect(status.code).toBe(1);
     const servers = JSON.parse(status.stdout).servers as Array<{
       name: string;
       state: string;

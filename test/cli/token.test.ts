@@ -74,7 +74,7 @@ describe('mcp-oauth token', () => {
     );
 
     const status = await cli(['status']);
-    expect(status.code).toBe(0);
+    expect(status.code).toBe(3);
     expect(status.stdout).toMatch(/\nkit +needs_reauth +- +/);
     expect(status.stderr).toContain(`kit: needs a new login`);
     expect(status.stderr).toContain(`Run: mcp-oauth --home ${home} login kit`);

@@ -125,6 +125,13 @@ export interface TestAuthorizationServer {
   revokeAllGrants(): Promise<void>;
   /** Forgets a registered client (a dead DCR registration): its requests then fail with invalid_client. */
   deleteClient(clientId: string): void;
+  /**
+   * Grants `count` refresh tokens to the registered client `clientId` for `resource` (and its
+   * scopes) as a login by TEST_ACCOUNT_ID would, through oidc-provider's own Grant and
+   * RefreshToken models, without the browser round trips: for tests that need many logged-in
+   * accounts. Each is a separate grant, refreshed (and rotated) like any other.
+   */
+  issueRefreshTokens(clientId: string, resource: string, count: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -404,6 +411,30 @@ export async function startAuthorizationServer(
       )) {
         store.delete(key);
       }
+    },
+    async issueRefreshTokens(clientId: string, resource: string, count: number) {
+      const client = await created.Client.find(clientId);
+      if (!client) throw new Error(`issueRefreshTokens: no client ${clientId}`);
+      const scope = scopes.join(' ');
+      const tokens: string[] = [];
+      for (let i = 0; i < count; i++) {
+        const grant = new created.Grant({ accountId: TEST_ACCOUNT_ID, clientId });
+        grant.addResourceScope(resource, scope);
+        const grantId = await grant.save();
+        const refreshToken = new created.RefreshToken({
+          client,
+          accountId: TEST_ACCOUNT_ID,
+          grantId,
+          gty: 'authorization_code',
+          scope,
+          resource,
+          expiresWithSession: false,
+          iiat: Math.floor(Date.now() / 1000),
+          rotations: 0,
+        });
+        tokens.push(await refreshToken.save());
+      }
+      return tokens;
     },
     close: () => closeHttpServer(server),
   };

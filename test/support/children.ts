@@ -12,8 +12,8 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Forks a child host (real process, tsx loader; child-host.ts unless `script` says otherwise) and waits until it is ready. */
-export async function startChild(env: Record<string, string>, script: string = childScript): Promise<Child> {
+/** Forks a child host (real process, tsx loader; `script` speaks child-host.ts's protocol) and waits until it is ready. */
+export async function startChild(env: Record<string, string>, script = childScript): Promise<Child> {
   const child = fork(script, [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },

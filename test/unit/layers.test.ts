@@ -4,10 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 // docs/ARCHITECTURE.md: imports point down only. Bottom to top; files directly in src/ (errors,
-// logger, clock, loopback, file primitives) are shared leaves below every layer, except the two
-// entry points, which sit above everything.
+// logger, clock, loopback, file primitives) are shared leaves below every layer, except the
+// entry points (index, internal, and redis: the mcp-oauth-manager/redis subpath), which sit above everything.
 const LAYERS = ['config', 'store', 'oauth', 'manager', 'sdk', 'host', 'cli'];
-const ENTRY_POINTS = new Set(['index.ts', 'internal.ts']);
+const ENTRY_POINTS = new Set(['index.ts', 'internal.ts', 'redis.ts']);
 // The one upward import, by design: getOrBuildProvider() returns the SDK-facing provider. The
 // provider itself depends only on manager/provider-port.ts, so this edge closes no circle.
 const ALLOWED = new Set(['manager/oauth-manager.ts -> sdk/managed-provider.ts']);

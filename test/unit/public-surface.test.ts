@@ -2,11 +2,13 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import * as root from '../../src/index.js';
+import * as redis from '../../src/redis.js';
 import * as sdkV1 from '../../src/sdk/v1.js';
 
 // The package's public names, values and types. Widening (or narrowing) the API is a decision:
 // it changes this list, the README's API table, and, for a removal, the major version.
 const ROOT = [
+  'AesGcmCipher',
   'BrowserHandle (type)',
   'CONFIG_FILE_NAME',
   'CircuitBreakerOptions (type)',
@@ -44,6 +46,9 @@ const ROOT = [
   'ManagerEvents (type)',
   'McpOAuthError',
   'McpOAuthErrorCode (type)',
+  'MigrationOptions (type)',
+  'MigrationReport (type)',
+  'MigrationTarget (type)',
   'MemoryCredentialStore',
   'MemoryCredentialStoreOptions (type)',
   'NeedsReauthError',
@@ -57,11 +62,16 @@ const ROOT = [
   'PutResult (type)',
   'ReconnectCause (type)',
   'ScopeRefusal (type)',
+  'RecordKeyMissingError',
   'RecordVersion (type)',
+  'RotationReport (type)',
+  'SelectedStore',
+  'SelectedStoreOptions (type)',
   'ServerConfig (type)',
   'ServerStatus (type)',
   'StoreError',
   'TokenEndpointAuthMethod (type)',
+  'StoreMovedError',
   'TransientAuthError',
   'TransportKind (type)',
   'UnsafeFileError',
@@ -72,12 +82,24 @@ const ROOT = [
   'consoleLogger',
   'getManager',
   'loadConfig',
+  'migrateStore',
   'openInBrowser',
   'removeServer',
   'resetManagerForTests',
+  'rotateKey',
   'silentLogger',
 ];
 const SDK_V1 = ['createV1SseTransport', 'createV1StreamableHttpTransport'];
+
+const REDIS = [
+  'DEFAULT_REDIS_PREFIX',
+  'LeaseLostError',
+  'RecordCipher (type)',
+  'RedisCredentialStore',
+  'RedisCredentialStoreOptions (type)',
+  'StoreUnavailableError',
+  'redactStoreUrl',
+];
 
 /** The names `file` exports as the compiler sees them, a type-only name marked `(type)`. */
 function exportsOf(file: string): string[] {
@@ -122,9 +144,14 @@ describe('public surface', () => {
     expect(Object.keys(sdkV1).sort()).toEqual(SDK_V1);
   });
 
-  it('the package publishes the root and sdk-v1, never the internal seams', async () => {
+  it('mcp-oauth-manager/redis exports the Redis store and what its users catch', () => {
+    expect(exportsOf('../../src/redis.ts')).toEqual(REDIS);
+    expect(Object.keys(redis).sort()).toEqual(REDIS.filter((name) => !name.endsWith('(type)')));
+  });
+
+  it('the package publishes the root, sdk-v1 and redis, never the internal seams', async () => {
     const { readFile } = await import('node:fs/promises');
     const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
-    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './package.json', './sdk-v1']);
+    expect(Object.keys(pkg.exports).sort()).toEqual(['.', './package.json', './redis', './sdk-v1']);
   });
 });
