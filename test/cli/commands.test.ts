@@ -141,7 +141,6 @@ describe('runs, in-process', () => {
       'scopes',
       'issuer',
       'clientKind',
-      'grant',
       'error',
       'account',
       'grant',

@@ -60,7 +60,6 @@ describe('mcp-oauth: add, login, status, token, refresh, logout', () => {
       'scopes',
       'issuer',
       'clientKind',
-      'grant',
       'error',
       'account',
       'grant',

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
+import type { OAuthConfig } from '../../config/oauth-config.js';
 import type { ServerStatus } from '../../index.js';
 import { redactText } from '../../logger.js';
-import { grantKindOf } from '../../manager/grant-kind.js';
+import { type GrantKind, grantKindOf } from '../../manager/grant-kind.js';
 import { shellQuote } from '../../shell-quote.js';
 import { displayText } from '../../terminal-text.js';
 import { DEFAULT_ACCOUNT_NAME } from '../account-name.js';
@@ -171,10 +172,15 @@ async function statusOf(session: Session, target: Target): Promise<ServerStatus>
       clientKind: null,
       error: error instanceof Error ? error.message : String(error),
       account: account ?? DEFAULT_ACCOUNT_NAME,
-      grant: target.configured ? grantKindOf(session.config.require(name).oauth) : 'authorization_code',
+      grant: grantOf(session.config.servers.get(name)?.oauth),
       orphaned: !target.configured,
     };
   }
+}
+
+/** A row's grant from the configuration alone (never throws: an unusable server still has one). */
+function grantOf(oauth: OAuthConfig | undefined): GrantKind {
+  return oauth ? grantKindOf(oauth) : 'authorization_code';
 }
 
 function renderStatusTable(ctx: CliContext, statuses: ServerStatus[], withAccount: boolean): string {
