@@ -57,6 +57,9 @@ export function createContext(options: GlobalOptions, io: CliIO): CliContext {
   // The default is spelled out here rather than left to resolveHome, which would read
   // process.env: the command's environment is io.env.
   const defaultHome = join(homedir(), DEFAULT_HOME_FOLDER_NAME);
+  // `--home ""` (an unset variable in a script, `--home "$DIR"`) is a mistake, not the default.
+  if (options.home === '')
+    throw new ConfigError('--home is empty: give a folder (--home DIR), or leave it out for ~/.mcp-oauth.');
   const home = resolveHome(options.home || io.env[HOME_ENV_VAR] || defaultHome);
   // `--home` is part of the command whenever the home is not the default one: a command copied
   // into another shell (without MCP_OAUTH_HOME) must still reach the same credentials.

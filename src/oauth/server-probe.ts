@@ -124,6 +124,14 @@ export async function explainMissingMetadata(input: {
   }
   if (answer.kind === 'open') return new NoLoginNeededError(server, serverUrl);
   if (answer.kind === 'challenge') {
+    // It asks for authentication and discovery failed on what it published (an issuer that does
+    // not match, malformed metadata): that failure is the reason, not a lack of metadata.
+    if (input.fallback instanceof Error)
+      return new LoginError(
+        server,
+        `the OAuth metadata for ${where} cannot be used: ${input.fallback.message}`,
+        { cause: input.fallback },
+      );
     return new LoginError(
       server,
       `${where} asks for authentication (HTTP ${answer.status}) but publishes no OAuth metadata (no protected-resource metadata, no authorization-server metadata at its origin), so no login can be started from it; ask its operator which authorization server to use, or check the URL`,

@@ -102,3 +102,11 @@ describe('servers add --client-secret-env', () => {
     expect(set.stderr).not.toContain('warning');
   });
 });
+
+describe('--home ""', () => {
+  it('is a usage error, not the default home', async () => {
+    const result = await runCli(['--home', '', 'status']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--home is empty');
+  });
+});

@@ -37,7 +37,7 @@ describe('examples/', () => {
     expect(loop.stdout).not.toMatch(/eyJ/);
 
     const host = await run(tsx, ['examples/v2-host.ts', 'alpha'], { cwd: root, env });
-    expect(host.stdout.trim()).toBe('alpha: echo, whoami, count');
+    expect(host.stdout.trim()).toBe('alpha: echo, whoami, count, big');
     const needs = await run(tsx, ['examples/v2-host.ts', 'beta'], { cwd: root, env }).catch(
       (e: { code: number; stderr: string }) => e,
     );

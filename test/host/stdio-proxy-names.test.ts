@@ -5,7 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { launchedThroughNpx } from '../../src/cli/commands/proxy.js';
+import { launchedThroughNpx, loginCommandFor } from '../../src/cli/commands/proxy.js';
+import { createContext } from '../../src/cli/context.js';
+import type { CliIO } from '../../src/cli/io.js';
 import { addServers } from '../../src/config/config-file.js';
 import { serverNameSchema } from '../../src/config/config-schema.js';
 import { derivedServerName, disambiguatedServerName } from '../../src/config/derived-server-name.js';
@@ -86,5 +88,19 @@ describe('resolveProxyTarget', () => {
     await expect(resolveProxyTarget(home, 'http://mcp.example.com/mcp')).rejects.toThrow(/loopback/);
     await expect(resolveProxyTarget(home, 'nope')).rejects.toThrow(/Unknown server 'nope'/);
     expect((await resolveProxyTarget(home, 'http://localhost:9/mcp')).server.name).toBe('localhost-9-mcp');
+  });
+});
+
+describe('loginCommandFor', () => {
+  it('names the account once, from the global --account or MCP_OAUTH_ACCOUNT', () => {
+    const io = (env: NodeJS.ProcessEnv) => ({ env, stdout: {}, stderr: {} }) as unknown as CliIO;
+    const home = { home: '/tmp/h' };
+    expect(loginCommandFor(createContext({ ...home, account: 'work' }, io({})), 'demo')).toBe(
+      'mcp-oauth --home /tmp/h --account work login demo',
+    );
+    expect(loginCommandFor(createContext(home, io({ MCP_OAUTH_ACCOUNT: 'ops' })), 'demo')).toBe(
+      'mcp-oauth --home /tmp/h --account ops login demo',
+    );
+    expect(loginCommandFor(createContext(home, io({})), 'demo')).toBe('mcp-oauth --home /tmp/h login demo');
   });
 });

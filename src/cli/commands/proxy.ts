@@ -3,7 +3,6 @@ import { sep } from 'node:path';
 import { type Command, Option } from 'commander';
 import { ConfigError } from '../../errors.js';
 import { type Logger, redactingLogger, registerSecret } from '../../logger.js';
-import { shellQuote } from '../../shell-quote.js';
 import { displayText } from '../../terminal-text.js';
 import { type CliContext, readConfig } from '../context.js';
 import type { Dispatch } from '../runner.js';
@@ -27,7 +26,6 @@ export interface ProxyInput {
   header: string[];
   transport: keyof typeof TRANSPORTS;
   login: boolean;
-  account?: string;
   logFile?: string;
   debug?: boolean;
 }
@@ -52,7 +50,6 @@ export function registerProxy(program: Command, dispatch: Dispatch): void {
         .default('auto'),
     )
     .option('--no-login', 'never open a browser: answer requests with the login command instead')
-    .option('--account <name>', 'the account whose credential is used (default: the default account)')
     .option('--log-file <path>', 'also append the logs to this file (they always go to stderr)')
     .option(
       '--allow-http',
@@ -105,7 +102,7 @@ export async function runProxy(ctx: CliContext, input: ProxyInput): Promise<void
     const { resolveProxyTarget } = await import('../../host/stdio-proxy-target.js');
     const { server, added } = await resolveProxyTarget(ctx.home, input.server);
     if (added) logger.info(`added server '${server.name}' (${server.url}) to the configuration`);
-    const loginCommand = loginCommandFor(ctx, server.name, input.account);
+    const loginCommand = loginCommandFor(ctx, server.name);
     const browser = Boolean(ctx.io.openBrowser) || browserAvailable(ctx.io.env);
     const interactive = input.login && browser ? 'always' : 'never';
     if (input.login && !browser)
@@ -117,8 +114,9 @@ export async function runProxy(ctx: CliContext, input: ProxyInput): Promise<void
       home: ctx.home,
       interactive,
       logger,
-      reloginCommand: (name) => loginCommandFor(ctx, name, input.account),
-      ...(input.account ? { account: input.account } : {}),
+      reloginCommand: (name) => loginCommandFor(ctx, name),
+      // The global --account (or MCP_OAUTH_ACCOUNT): the credential of that account.
+      ...(ctx.account !== undefined ? { account: ctx.account } : {}),
       ...(ctx.io.openBrowser ? { openBrowser: ctx.io.openBrowser } : {}),
     });
     try {
@@ -148,10 +146,10 @@ export async function runProxy(ctx: CliContext, input: ProxyInput): Promise<void
 /**
  * The login command in the form the proxy was started with: `npx -y mcp-oauth-manager ...` when
  * npm's `npx` (npm exec) started it, else `mcp-oauth ...`; with `--home` when the home is not the
- * default one, and `--account` when one was given.
+ * default one, and `--account` when the account is not the default one.
  */
-export function loginCommandFor(ctx: CliContext, server: string, account?: string): string {
-  const command = ctx.loginCommand(server) + (account ? ` --account ${shellQuote(account)}` : '');
+export function loginCommandFor(ctx: CliContext, server: string): string {
+  const command = ctx.loginCommand(server);
   return launchedThroughNpx(ctx.io.env, process.argv[1])
     ? command.replace(/^mcp-oauth\b/, 'npx -y mcp-oauth-manager')
     : command;
