@@ -1,5 +1,6 @@
 import { type FSWatcher, watch as fsWatch } from 'node:fs';
 import type { Logger } from '../logger.js';
+import { notifyChange } from './change-listeners.js';
 import type { CredentialKey } from './credential-store.js';
 import { RECORD_BASE_NAME } from './file-names.js';
 
@@ -233,16 +234,6 @@ export class ChangeNotifier {
   }
 
   private emit(key: CredentialKey): void {
-    for (const { listener } of [...this.listeners]) {
-      try {
-        listener(
-          key.account === undefined ? { server: key.server } : { server: key.server, account: key.account },
-        );
-      } catch (error) {
-        this.options.logger.warn('A credential change listener threw', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-    }
+    notifyChange(this.listeners, key, this.options.logger);
   }
 }

@@ -1,6 +1,7 @@
 import { createClient } from 'redis';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
+import { notifyChange } from './change-listeners.js';
 import type { CredentialKey } from './credential-store.js';
 import type { RedisConnection } from './redis-connection.js';
 
@@ -190,16 +191,6 @@ export class RedisChangeFeed {
   }
 
   private emit(key: CredentialKey): void {
-    for (const { listener } of [...this.listeners]) {
-      try {
-        listener(
-          key.account === undefined ? { server: key.server } : { server: key.server, account: key.account },
-        );
-      } catch (error) {
-        this.options.logger.warn('A credential change listener threw', {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-    }
+    notifyChange(this.listeners, key, this.options.logger);
   }
 }
