@@ -16,7 +16,7 @@ import { runDeviceFlow } from './device-flow.js';
 import { discover, insecureEndpoint, issuerOf, resourceMismatch, resourceOf } from './discovery.js';
 import { NetworkError, safeUrl } from './network-error.js';
 import { selectScope } from './scope-selection.js';
-import { explainMissingMetadata } from './server-probe.js';
+import { explainMissingMetadata, probeMcpEndpoint } from './server-probe.js';
 import { withSignal } from './timeout-fetch.js';
 
 /** What a login asks its caller to show the person: the code flow's prompts, or a device code. */
@@ -198,9 +198,12 @@ async function loginSteps(
     throw await explainMissingMetadata({ ...input, fallback: error });
   }
   // No metadata at all (a base URL, a server that needs no authentication, not an MCP server):
-  // say which, instead of failing later at a registration endpoint that is not there.
+  // say which, instead of failing later at a registration endpoint that is not there. A server
+  // that asks for authentication goes on: a 2025-03-26 server's endpoints are the defaults at its
+  // origin (/authorize, /token, /register), which the flow falls back to.
   if (!discovery.resourceMetadata && !discovery.authorizationServerMetadata) {
-    throw await explainMissingMetadata({ ...input, fallback: undefined });
+    const answer = await probeMcpEndpoint(input.serverUrl, input.fetchFn).catch(() => undefined);
+    if (answer?.kind !== 'challenge') throw await explainMissingMetadata({ ...input, fallback: undefined });
   }
   const insecure = insecureEndpoint(discovery);
   if (insecure) {
