@@ -11,7 +11,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Clock, type CredentialRecord, type FileCredentialStore, OAuthManager } from '../src/index.js';
+import { type Clock, type CredentialRecord, OAuthManager } from '../src/index.js';
+import { fileNameFor } from '../src/store/file-names.js';
 import { startAuthorizationServer } from '../test/kit/authorization-server.js';
 import { startMcpServer } from '../test/kit/mcp-server.js';
 import { scriptedBrowserHook } from '../test/support/browser-hook.js';
@@ -154,7 +155,8 @@ async function main() {
     manager.getOrBuildProvider('bench-sdk', mcp.url);
     await manager.login('bench');
     const template = structuredClone((await manager.store.get({ server: 'bench' })) as CredentialRecord);
-    const recordPath = (manager.store as FileCredentialStore).recordPath({ server: 'bench' });
+    // The default store is a SelectedStore (the file store here): the record's path by its name.
+    const recordPath = join(scratch.path, 'home', 'credentials', `${fileNameFor({ server: 'bench' })}.json`);
 
     // 1. hot path -------------------------------------------------------------------------------
     progress('hot path');
