@@ -3,6 +3,7 @@ import type { OAuthConfig } from '../config/oauth-config.js';
 import { loginTimeoutMs } from '../config/oauth-config.js';
 import { LockTimeoutError, LoginError } from '../errors.js';
 import { openInBrowser } from '../oauth/browser.js';
+import type { RegisteredClient } from '../oauth/login-flow.js';
 import { CREDENTIAL_SCHEMA_VERSION, type CredentialRecord, versionOf } from '../store/credential-record.js';
 import type { CredentialStore } from '../store/credential-store.js';
 import type { CredentialCache } from './credential-cache.js';
@@ -123,6 +124,7 @@ export class LoginSession {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.noBrowser ? { noBrowser: options.noBrowser } : {}),
       ...(options.onPhase ? { onPhase: options.onPhase } : {}),
+      onClientRegistered: (registered) => this.keepRegisteredClient(entry, registered),
     });
     const fresh: CredentialRecord = {
       schemaVersion: CREDENTIAL_SCHEMA_VERSION,
@@ -153,6 +155,47 @@ export class LoginSession {
     entry.backoff = { until: 0, attempts: 0 };
     await this.cache.adopt(entry, record, 'login');
     this.emit('reconnect-required', { ...subjectOf(entry), reason: 'new login', cause: 'login' });
+  }
+
+  /**
+   * Keeps a client this login just registered, before the person is asked, where that loses
+   * nothing: no record yet, or one without tokens (logged out). A login cancelled or failed after
+   * this leaves a logged-out record holding the client, and the next login, in any flow, reuses it
+   * instead of registering again (a server that has since forgotten it answers invalid_client, and
+   * the flow registers once more). A record with tokens is never touched here: the commit at the
+   * end replaces it, client included, only when the login succeeds. Best effort: a failure to keep
+   * it only costs a registration.
+   */
+  private async keepRegisteredClient(entry: ServerEntry, registered: RegisteredClient): Promise<void> {
+    const keep = async () => {
+      const current = await storedRecord(this.store, entry.key);
+      if (current?.tokens) return;
+      const record: CredentialRecord = {
+        schemaVersion: CREDENTIAL_SCHEMA_VERSION,
+        recordId: randomUUID(),
+        generation: 1,
+        server: entry.name,
+        ...(entry.key.account !== undefined ? { account: entry.key.account } : {}),
+        binding: {
+          serverUrl: entry.serverUrl,
+          resource: registered.resource,
+          issuer: registered.issuer,
+          clientId: String(registered.client.information.client_id),
+        },
+        client: registered.client,
+        discovery: registered.discovery,
+        state: 'valid',
+        updatedAt: this.settings.clock.now(),
+      };
+      await this.store.put(entry.key, record, current ? versionOf(current) : null);
+    };
+    try {
+      await underCredentialLock(this.store, entry.key, this.settings.lock, keep);
+    } catch (error) {
+      this.settings.logger.debug('Could not keep the registered client before the login ended', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   /**

@@ -77,6 +77,8 @@ export async function runAuthorizationCodeFlow(input: {
   deadline: AbortSignal;
   /** Told when the flow enters a step, so a timeout can name it. */
   onPhase?: (phase: 'client registration' | 'wait for the authorization response' | 'token exchange') => void;
+  /** Told of a client registered by this flow, before the person is asked, so a cancel keeps it. */
+  onRegistered?: (client: StoredClient) => Promise<void>;
 }): Promise<{ client: StoredClient; tokens: StoredTokens }> {
   const metadata = input.discovery.authorizationServerMetadata as AuthorizationServerMetadata | undefined;
   if (metadata && !metadata.code_challenge_methods_supported?.includes('S256')) {
@@ -101,6 +103,7 @@ export async function runAuthorizationCodeFlow(input: {
         scope: input.scope,
         fetchFn: input.fetchFn,
       });
+      if (fresh) await input.onRegistered?.(client);
       const state = randomBytes(32).toString('base64url');
       const { authorizationUrl, codeVerifier } = await startAuthorization(
         input.discovery.authorizationServerUrl,

@@ -46,6 +46,14 @@ export type LoginPhase =
   | 'device authorization request'
   | 'wait for the device approval';
 
+/** A client a login registered, with the discovery and binding it belongs to. */
+export interface RegisteredClient {
+  client: StoredClient;
+  discovery: StoredDiscovery;
+  resource: string;
+  issuer: string;
+}
+
 /** What a login obtained, for the caller to commit: the credential and what it is bound to. */
 export interface LoginFlowResult {
   discovery: StoredDiscovery;
@@ -93,6 +101,12 @@ export async function runLoginFlow(input: {
   noBrowser?: 'paste' | 'device';
   /** Told each phase as the login enters it (progress for a person). */
   onPhase?: (phase: LoginPhase) => void;
+  /**
+   * Told of a client this login registered (dynamic client registration), before the person is
+   * asked, with what it is bound to: the caller may keep it, so that a cancelled or failed login
+   * does not cost a new registration next time.
+   */
+  onClientRegistered?: (registered: RegisteredClient) => Promise<void>;
 }): Promise<LoginFlowResult> {
   const timeoutMs = loginTimeoutMs(input.config);
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -243,7 +257,7 @@ async function loginSteps(
       );
     }
     onPhase('client registration');
-    const { client } = await chooseClient({
+    const { client, fresh } = await chooseClient({
       server: input.server,
       config: input.config,
       authorizationServerUrl: discovery.authorizationServerUrl,
@@ -254,6 +268,7 @@ async function loginSteps(
       scope,
       fetchFn: input.fetchFn,
     });
+    if (fresh) await input.onClientRegistered?.({ client, discovery, resource, issuer });
     const tokens = await runDeviceFlow({
       server: input.server,
       discovery,
@@ -284,6 +299,12 @@ async function loginSteps(
     now: input.now,
     deadline,
     onPhase,
+    ...(input.onClientRegistered
+      ? {
+          onRegistered: (registered: StoredClient) =>
+            input.onClientRegistered!({ client: registered, discovery, resource, issuer }),
+        }
+      : {}),
   });
   return { discovery, client, tokens, resource, issuer };
 }

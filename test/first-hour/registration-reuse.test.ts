@@ -45,4 +45,22 @@ describe('a registered client is reused across flows', () => {
     expect((await t.cli(['login', 'kit', '--force'], { openBrowser })).code).toBe(0);
     expect(t.bed.as.stats.registrations - before).toBe(2);
   });
+
+  it('a login that failed after registering keeps its client: the next login registers nothing', async () => {
+    await t.configureKit();
+    const before = t.bed.as.stats.registrations;
+    // The browser command fails, the paste flow finds stdin closed: the login fails after its
+    // registration, with nothing to commit.
+    const failed = await t.cli(['login', 'kit'], { env: { BROWSER: 'false' }, input: '' });
+    expect(failed.code).toBe(1);
+    expect(t.bed.as.stats.registrations - before).toBe(1);
+    const status = await runCli(['--home', t.home, 'status', 'kit', '--json']);
+    expect(JSON.parse(status.stdout).servers[0]).toMatchObject({ state: 'logged_out', clientKind: 'dcr' });
+    const again = await t.cli(['login', 'kit'], { openBrowser });
+    expect(again.code, again.stderr).toBe(0);
+    expect(t.bed.as.stats.registrations - before).toBe(1);
+    // A device login after that reuses the same client too.
+    expect((await deviceLogin(t.home)).code).toBe(0);
+    expect(t.bed.as.stats.registrations - before).toBe(1);
+  });
 });
