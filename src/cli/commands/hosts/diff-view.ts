@@ -1,4 +1,3 @@
-import { createTwoFilesPatch } from 'diff';
 import { displayLines } from '../../../terminal-text.js';
 
 /**
@@ -20,8 +19,10 @@ export function redactSecrets(line: string): string {
  * The change to a host file as a unified diff, for a person to read: credential values (headers,
  * tokens, the env of an entry) redacted, and no terminal control characters.
  */
-export function hostFileDiff(file: string, before: string, after: string): string {
+export async function hostFileDiff(file: string, before: string, after: string): Promise<string> {
   if (before === after) return '';
+  // Loaded here: only an install or uninstall shows a diff, and start-up stays light.
+  const { createTwoFilesPatch } = await import('diff');
   const patch = createTwoFilesPatch(file, file, before, after);
   return displayLines(patch.split('\n').map(redactSecrets).join('\n'));
 }

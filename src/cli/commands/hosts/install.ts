@@ -158,7 +158,7 @@ export async function runHostsInstall(ctx: CliContext, input: HostsInstallInput)
     const edit = configs.planFileInstall(file, targets, launcher);
     skipped.push(...edit.problems);
     const changed = edit.after !== edit.before;
-    const diff = hostFileDiff(file.location.file, edit.before, edit.after);
+    const diff = await hostFileDiff(file.location.file, edit.before, edit.after);
     let backup: string | undefined;
     if (changed && !input.dryRun) backup = await applyInstall(ctx, configs, file, edit);
     results.push({

@@ -67,7 +67,7 @@ export async function runHostsUninstall(ctx: CliContext, input: HostsUninstallIn
       }
       const backup = await readFile(record.backup, 'utf8').catch(() => undefined);
       const plan = configs.planFileUninstall(host, record, read.text, backup);
-      const diff = hostFileDiff(record.file, read.text, plan.after);
+      const diff = await hostFileDiff(record.file, read.text, plan.after);
       if (!input.dryRun) {
         if (plan.after !== read.text) {
           await configs.writeBackup(ctx.home, host.id, read.text, read.sha256);
