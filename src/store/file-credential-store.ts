@@ -88,6 +88,9 @@ type CurrentRecord =
  * or one writable by group or others is refused with UnsafeFileError and left in place (never
  * quarantined, never deleted).
  */
+/** Record files `list()` reads at once. */
+const LIST_PARALLEL_READS = 16;
+
 export class FileCredentialStore implements CredentialStore {
   readonly home: string;
   readonly credentialsDir: string;
@@ -242,51 +245,67 @@ export class FileCredentialStore implements CredentialStore {
     }
     const keys: CredentialKey[] = [];
     const unreadable = new Set<string>();
-    for (const name of names) {
-      if (!name.endsWith(RECORD_SUFFIX)) continue;
-      const base = name.slice(0, -RECORD_SUFFIX.length);
-      if (!RECORD_BASE_NAME.test(base)) continue; // temp files, quarantined files, strangers
-      let file: { bytes: Buffer; fingerprint: string } | undefined;
-      try {
-        file = await this.readFile(this.pathOf(base));
-      } catch (error) {
-        this.logger.warn('Skipping an unreadable credential file', {
-          file: name,
-          error: (error as Error).message,
-        });
-        continue;
+    // A few reads at a time: one after another, a thousand records cost a thousand round trips
+    // to the thread pool; the order does not matter (the keys are sorted at the end).
+    const records = names.filter((name) => {
+      if (!name.endsWith(RECORD_SUFFIX)) return false;
+      // Temp files, quarantined files, strangers.
+      return RECORD_BASE_NAME.test(name.slice(0, -RECORD_SUFFIX.length));
+    });
+    let next = 0;
+    const worker = async () => {
+      while (next < records.length) {
+        const name = records[next++]!;
+        const key = await this.listedKey(name, unreadable);
+        if (key) keys.push(key);
       }
-      if (!file) continue;
-      let decoded: ReturnType<typeof decodeRecord>;
-      try {
-        decoded = decodeRecord(file.bytes, undefined, this.cipher);
-      } catch (error) {
-        // Sealed with a key this process does not hold: kept, not listed (it cannot be named).
-        const keyId = (error as RecordKeyMissingError).keyId;
-        unreadable.add(keyId);
-        this.logger.warn('Skipping a credential file sealed with a key this process does not hold', {
-          file: name,
-          keyId,
-        });
-        continue;
-      }
-      const key =
-        decoded.kind === 'ok'
-          ? decoded.record.account === undefined
-            ? { server: decoded.record.server }
-            : { server: decoded.record.server, account: decoded.record.account }
-          : decoded.kind === 'newer'
-            ? decoded.key
-            : undefined;
-      if (!key || this.nameOf(key) !== base) {
-        this.logger.debug('Skipping a corrupt or misplaced credential file', { file: name });
-        continue;
-      }
-      this.notifier.remember(base, key, file.fingerprint);
-      keys.push(key);
-    }
+    };
+    await Promise.all(Array.from({ length: Math.min(LIST_PARALLEL_READS, records.length) }, worker));
     this.unreadableKeyIds = [...unreadable];
     return keys.sort((a, b) => (keyId(a) < keyId(b) ? -1 : keyId(a) > keyId(b) ? 1 : 0));
+  }
+
+  /** The key a listed record file names, or undefined (unreadable, corrupt, misplaced: logged). */
+  private async listedKey(name: string, unreadable: Set<string>): Promise<CredentialKey | undefined> {
+    const base = name.slice(0, -RECORD_SUFFIX.length);
+    let file: { bytes: Buffer; fingerprint: string } | undefined;
+    try {
+      file = await this.readFile(this.pathOf(base));
+    } catch (error) {
+      this.logger.warn('Skipping an unreadable credential file', {
+        file: name,
+        error: (error as Error).message,
+      });
+      return undefined;
+    }
+    if (!file) return undefined;
+    let decoded: ReturnType<typeof decodeRecord>;
+    try {
+      decoded = decodeRecord(file.bytes, undefined, this.cipher);
+    } catch (error) {
+      // Sealed with a key this process does not hold: kept, not listed (it cannot be named).
+      const keyId = (error as RecordKeyMissingError).keyId;
+      unreadable.add(keyId);
+      this.logger.warn('Skipping a credential file sealed with a key this process does not hold', {
+        file: name,
+        keyId,
+      });
+      return undefined;
+    }
+    const key =
+      decoded.kind === 'ok'
+        ? decoded.record.account === undefined
+          ? { server: decoded.record.server }
+          : { server: decoded.record.server, account: decoded.record.account }
+        : decoded.kind === 'newer'
+          ? decoded.key
+          : undefined;
+    if (!key || this.nameOf(key) !== base) {
+      this.logger.debug('Skipping a corrupt or misplaced credential file', { file: name });
+      return undefined;
+    }
+    this.notifier.remember(base, key, file.fingerprint);
+    return key;
   }
 
   /** `ino:mtimeNs:size` of the record file (one stat), or undefined when there is none. */
