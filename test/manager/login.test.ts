@@ -130,12 +130,17 @@ describe('paste-back (--no-browser)', () => {
     expect(await callEcho(mcp.url, provider, 'pasted')).toBe('pasted');
   });
 
-  it('an input that ends without an address fails the login and keeps nothing', async () => {
+  it('an input that ends without an address fails the login and keeps no token (only its client registration)', async () => {
     const { manager, record } = await bed();
     const stdin = new PassThrough();
     stdin.end('not a url\n');
     await expect(manager.login('demo', { flow: 'paste', input: stdin })).rejects.toThrow(/input ended/);
-    await expect(record()).rejects.toMatchObject({ code: 'ENOENT' });
+    // The client it registered is kept for the next login (issue 15: no new registration after a
+    // failed or cancelled login); no token, so the server shows as logged out.
+    const kept = await record();
+    expect(kept.tokens).toBeUndefined();
+    expect(kept.client?.kind).toBe('dcr');
+    expect((await manager.status('demo')).state).toBe('logged_out');
   });
 });
 
