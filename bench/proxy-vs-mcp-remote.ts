@@ -25,6 +25,7 @@ import { addServers } from '../src/config/config-file.js';
 import { connect, OAuthManager } from '../src/index.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../test/kit/authorization-server.js';
 import { startMcpServer, type TestMcpServer } from '../test/kit/mcp-server.js';
+import { bundleScriptedBrowser } from '../test/support/scripted-browser-bundle.js';
 import { makeScratchDir } from './scratch.js';
 import { fmt, type Table } from './table.js';
 
@@ -105,7 +106,7 @@ export async function benchProxyVsMcpRemote(
   try {
     progress('proxy vs mcp-remote: bundling the CLI and the scripted browser');
     const cli = await bundleCli(bundles);
-    const browserScript = await bundleBrowser(bundles);
+    const browserScript = await bundleScriptedBrowser(join(bundles, 'browser'));
     const mcpRemote = createRequire(import.meta.url).resolve('mcp-remote/dist/proxy.js');
 
     const subjects = [
@@ -367,22 +368,6 @@ async function bundleCli(dir: string): Promise<string> {
   const outdir = join(dir, 'cli');
   await build(cliBuildOptions(outdir));
   return join(outdir, 'main.js');
-}
-
-async function bundleBrowser(dir: string): Promise<string> {
-  const outdir = join(dir, 'browser');
-  await build({
-    entryPoints: { main: join(repoRoot, 'test/kit/scripted-browser.ts') },
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    bundle: true,
-    packages: 'external',
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    logLevel: 'error',
-  });
-  return join(outdir, 'main.mjs');
 }
 
 /** A BROWSER command (no spaces in its words) that counts its launches, then runs the scripted browser. */

@@ -12,6 +12,7 @@ import { run } from '../../src/cli/program.js';
 import type { OpenBrowser } from '../../src/index.js';
 import { startTestbed, type TestAuthorizationServer, type Testbed } from '../kit/index.js';
 import { expectNoSecrets } from '../support/no-secrets.js';
+import { bundleScriptedBrowser } from '../support/scripted-browser-bundle.js';
 import { tempHome } from '../support/temp-home.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -278,20 +279,7 @@ export function cliEntry(): Promise<string> {
  * for the tsx CLI's two processes. The terminal test uses the kit's BROWSER_COMMAND as is.
  */
 export async function scriptedBrowserCommand(): Promise<string> {
-  const script = await bundle('browser', async (outdir) => {
-    await build({
-      entryPoints: { main: join(REPO_ROOT, 'test/kit/scripted-browser.ts') },
-      outdir,
-      outExtension: { '.js': '.mjs' },
-      bundle: true,
-      packages: 'external',
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      logLevel: 'error',
-    });
-    return join(outdir, 'main.mjs');
-  });
+  const script = await bundle('browser', bundleScriptedBrowser);
   return `${process.execPath} ${script}`;
 }
 
