@@ -12,7 +12,7 @@ import { OAuthManager } from '../../src/index.js';
 import { withInternalSeams } from '../../src/internal.js';
 import { RedisCredentialStore } from '../../src/store/redis-credential-store.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { connectV2 } from '../support/mcp-client.js';
+import { connectV2, echoCalls } from '../support/mcp-client.js';
 
 type Command =
   | { type: 'clock'; now: number }
@@ -73,22 +73,13 @@ process.on('message', async (command: Command) => {
         send({ type: 'done', ok: 0, failed: command.calls, errors: [String((error as Error).name)] });
         break;
       }
-      const results = await Promise.allSettled(
-        Array.from({ length: command.calls }, (_, i) =>
-          client!.callTool({ name: 'echo', arguments: { text: String(i) } }),
-        ),
+      // The fleet suites report what failed, not only which kind of error.
+      const outcome = await echoCalls(
+        client,
+        command.calls,
+        (reason) => `${reason?.name}: ${String(reason?.message ?? reason).slice(0, 160)}`,
       );
-      const errors = results.flatMap((r) =>
-        r.status === 'rejected'
-          ? [`${r.reason?.name}: ${String(r.reason?.message ?? r.reason).slice(0, 160)}`]
-          : [],
-      );
-      send({
-        type: 'done',
-        ok: results.length - errors.length,
-        failed: errors.length,
-        errors: errors.slice(0, 3),
-      });
+      send({ type: 'done', ...outcome });
       break;
     }
     case 'token':

@@ -12,7 +12,7 @@ import { NeedsReauthError, OAuthManager } from '../../src/index.js';
 import { withInternalSeams } from '../../src/internal.js';
 import { scriptedBrowserHook } from './browser-hook.js';
 import { FakeClock } from './fake-clock.js';
-import { connectV2 } from './mcp-client.js';
+import { connectV2, echoCalls } from './mcp-client.js';
 
 type Command =
   | { type: 'clock'; now: number }
@@ -69,20 +69,7 @@ process.on('message', async (command: Command) => {
           send({ type: 'done', ok: 0, failed: command.calls, errors: [String((error as Error).name)] });
           break;
         }
-        const results = await Promise.allSettled(
-          Array.from({ length: command.calls }, (_, i) =>
-            client!.callTool({ name: 'echo', arguments: { text: String(i) } }),
-          ),
-        );
-        const errors = results.flatMap((r) =>
-          r.status === 'rejected' ? [String(r.reason?.name ?? r.reason)] : [],
-        );
-        send({
-          type: 'done',
-          ok: results.length - errors.length,
-          failed: errors.length,
-          errors: errors.slice(0, 3),
-        });
+        send({ type: 'done', ...(await echoCalls(client, command.calls)) });
         break;
       }
       case 'token':
